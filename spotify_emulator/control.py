@@ -1,0 +1,168 @@
+"""`/_emulator/*`: what tests and benchmarks use to look inside the emulator and to change it while it runs.
+
+Not part of Spotify: request counts, the ground truth, fault and token settings, and mutations of the library
+(new plays, an edited playlist, new liked songs) so incremental runs can be tested.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from spotify_emulator import mutations
+from spotify_emulator.ground_truth import ground_truth
+from spotify_emulator.http import Request, Response, json_response
+from spotify_emulator.library import iso
+from spotify_emulator.serializers import image_colour
+from spotify_emulator.state import MODES
+
+if TYPE_CHECKING:
+    from spotify_emulator.state import EmulatorState
+
+_ACCOUNT_FIELDS = {
+    "access_token_lifetime": float,
+    "refresh_token_lifetime": float,
+    "refresh_rotation": str,
+    "consent": str,
+}
+
+
+def _bad(message: str) -> Response:
+    return json_response(400, {"error": message})
+
+
+def health(state: EmulatorState, request: Request) -> Response:
+    s = state.settings
+    return json_response(200, {"status": "ok", "seed": s.seed, "profile": s.profile, "mode": s.mode})
+
+
+def stats(state: EmulatorState, request: Request) -> Response:
+    return json_response(200, state.stats.snapshot())
+
+
+def reset_stats(state: EmulatorState, request: Request) -> Response:
+    state.stats.reset()
+    state.faults.reset()
+    return json_response(200, state.stats.snapshot())
+
+
+def truth(state: EmulatorState, request: Request) -> Response:
+    with state.lock:
+        return json_response(200, ground_truth(state.library, state.settings.mode))
+
+
+def get_faults(state: EmulatorState, request: Request) -> Response:
+    return json_response(200, state.settings.faults.as_dict())
+
+
+def set_faults(state: EmulatorState, request: Request) -> Response:
+    try:
+        state.settings.faults.update(request.json())
+    except (ValueError, TypeError) as exc:
+        return _bad(str(exc))
+    return json_response(200, state.settings.faults.as_dict())
+
+
+def _settings_view(state: EmulatorState) -> dict[str, Any]:
+    accounts = state.settings.accounts
+    view: dict[str, Any] = {name: getattr(accounts, name) for name in _ACCOUNT_FIELDS}
+    view["mode"] = state.settings.mode
+    return view
+
+
+def get_settings(state: EmulatorState, request: Request) -> Response:
+    return json_response(200, _settings_view(state))
+
+
+def set_settings(state: EmulatorState, request: Request) -> Response:
+    """Change the tier or the token behaviour at run time (`mode`, `access_token_lifetime`, ...)."""
+    try:
+        changes = request.json()
+        for name, value in changes.items():
+            if name == "mode":
+                if value not in MODES:
+                    raise ValueError(f"mode must be one of {', '.join(MODES)}")
+                state.settings.mode = value
+            elif name in _ACCOUNT_FIELDS:
+                setattr(state.settings.accounts, name, _ACCOUNT_FIELDS[name](value))
+            else:
+                raise ValueError(f"unknown setting {name!r}")
+        state.settings.validate()
+    except (ValueError, TypeError) as exc:
+        return _bad(str(exc))
+    return json_response(200, _settings_view(state))
+
+
+def revoke_refresh_tokens(state: EmulatorState, request: Request) -> Response:
+    return json_response(200, {"revoked": state.tokens.revoke_refresh_tokens()})
+
+
+def expire_access_tokens(state: EmulatorState, request: Request) -> Response:
+    return json_response(200, {"expired": state.tokens.expire_access_tokens()})
+
+
+def add_plays(state: EmulatorState, request: Request) -> Response:
+    body = request.json()
+    with state.lock:
+        try:
+            added = mutations.add_plays(state.library, int(body.get("count", 10)), body.get("context_playlist"))
+        except (ValueError, TypeError) as exc:
+            return _bad(str(exc))
+    return json_response(200, {"added": [{"track_id": p.track_id, "played_at": p.played_at_iso} for p in added]})
+
+
+def edit_playlist(state: EmulatorState, request: Request) -> Response:
+    body = request.json()
+    with state.lock:
+        try:
+            playlist = mutations.edit_playlist(
+                state.library, body.get("playlist_id"), int(body.get("add", 3)), int(body.get("remove", 2))
+            )
+        except (ValueError, TypeError) as exc:
+            return _bad(str(exc))
+        return json_response(
+            200, {"playlist_id": playlist.id, "snapshot_id": playlist.snapshot_id, "entries": len(playlist.entries)}
+        )
+
+
+def add_saved_tracks(state: EmulatorState, request: Request) -> Response:
+    body = request.json()
+    with state.lock:
+        try:
+            added = mutations.add_saved_tracks(state.library, int(body.get("count", 5)))
+        except (ValueError, TypeError) as exc:
+            return _bad(str(exc))
+    return json_response(200, {"added": [{"track_id": s.track_id, "added_at": iso(s.added_at)} for s in added]})
+
+
+def image(state: EmulatorState, request: Request) -> Response:
+    """Cover art: a plain square in a colour fixed by its id, so the dashboard shows pictures offline."""
+    key, size = request.params["key"], int(request.params["size"])
+    colour = image_colour(key)
+    svg = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}" viewBox="0 0 64 64">'
+        f'<rect width="64" height="64" fill="{colour}"/><circle cx="32" cy="32" r="18" fill="#111" opacity="0.85"/>'
+        f'<circle cx="32" cy="32" r="4" fill="{colour}"/></svg>'
+    )
+    return Response(200, svg.encode(), {"Content-Type": "image/svg+xml", "Cache-Control": "max-age=86400"})
+
+
+Handler = Callable[["EmulatorState", Request], Response]
+
+ROUTES: list[tuple[str, str, Handler]] = [
+    ("GET", "/_emulator/health", health),
+    ("GET", "/_emulator/stats", stats),
+    ("POST", "/_emulator/stats/reset", reset_stats),
+    ("DELETE", "/_emulator/stats", reset_stats),
+    ("GET", "/_emulator/ground-truth", truth),
+    ("GET", "/_emulator/faults", get_faults),
+    ("POST", "/_emulator/faults", set_faults),
+    ("GET", "/_emulator/settings", get_settings),
+    ("POST", "/_emulator/settings", set_settings),
+    ("POST", "/_emulator/tokens/revoke-refresh", revoke_refresh_tokens),
+    ("POST", "/_emulator/tokens/expire-access", expire_access_tokens),
+    ("POST", "/_emulator/plays", add_plays),
+    ("POST", "/_emulator/playlists/edit", edit_playlist),
+    ("POST", "/_emulator/saved-tracks", add_saved_tracks),
+    ("GET", "/images/{key}-{size:\\d+}.svg", image),
+]

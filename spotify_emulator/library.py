@@ -1,0 +1,733 @@
+"""The synthetic music library the emulator serves, generated from a seed and a profile.
+
+The library is the emulator's ground truth: the API answers from it, `/_emulator/ground-truth` dumps it, and
+tests compare what lands in the warehouse with it. Every part is drawn from its own `random.Random` seeded with
+`"<seed>:<part>"`, so the same seed and profile give the same library byte for byte, and changing how one part is
+drawn does not reshuffle the others.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import random
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from spotify_emulator import names
+from spotify_emulator.profiles import PROFILES, Profile
+
+DEFAULT_HISTORY_END = datetime(2026, 11, 1, 0, 0, tzinfo=UTC)
+TIME_RANGE_DAYS = {"short_term": 28, "medium_term": 182, "long_term": 365}
+_BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+def spotify_id(rng: random.Random) -> str:
+    """A 22-character base62 id, the shape of every Spotify id."""
+    return "".join(rng.choice(_BASE62) for _ in range(22))
+
+
+def to_ms(moment: datetime) -> int:
+    """Unix milliseconds, the unit of recently-played cursors."""
+    return int(moment.timestamp() * 1000)
+
+
+def iso(moment: datetime, millis: bool = False) -> str:
+    """ISO-8601 UTC with a `Z`, with or without milliseconds as Spotify mixes both."""
+    if millis:
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class Artist:
+    id: str
+    name: str
+    genres: tuple[str, ...]
+    popularity: int
+    followers: int
+    has_image: bool
+
+
+@dataclass(frozen=True)
+class Album:
+    id: str
+    name: str
+    album_type: str
+    release_date: str
+    release_date_precision: str
+    artist_ids: tuple[str, ...]
+    total_tracks: int
+    label: str
+    upc: str
+
+
+@dataclass(frozen=True)
+class Track:
+    id: str
+    name: str
+    album_id: str
+    artist_ids: tuple[str, ...]
+    duration_ms: int
+    explicit: bool
+    disc_number: int
+    track_number: int
+    popularity: int
+    isrc: str
+    has_preview: bool
+
+
+@dataclass(frozen=True)
+class AudioFeatures:
+    track_id: str
+    danceability: float
+    energy: float
+    key: int
+    loudness: float
+    mode: int
+    speechiness: float
+    acousticness: float
+    instrumentalness: float
+    liveness: float
+    valence: float
+    tempo: float
+    time_signature: int
+    duration_ms: int
+
+
+@dataclass(frozen=True)
+class Show:
+    id: str
+    name: str
+    publisher: str
+    description: str
+    total_episodes: int
+
+
+@dataclass(frozen=True)
+class Episode:
+    id: str
+    name: str
+    show_id: str
+    description: str
+    duration_ms: int
+    explicit: bool
+    release_date: str
+    language: str
+
+
+@dataclass(frozen=True)
+class LocalFile:
+    """A file from the user's own disk added to a playlist: no Spotify ids at all."""
+
+    artist: str
+    album: str
+    title: str
+    seconds: int
+
+    @property
+    def uri(self) -> str:
+        def enc(text: str) -> str:
+            return text.replace(" ", "+")
+
+        return f"spotify:local:{enc(self.artist)}:{enc(self.album)}:{enc(self.title)}:{self.seconds}"
+
+
+@dataclass(frozen=True)
+class User:
+    id: str
+    display_name: str | None
+    email: str
+    country: str
+    product: str
+    followers: int
+    account_id: str
+    has_image: bool
+
+
+@dataclass(frozen=True)
+class PlaylistEntry:
+    """One row of a playlist. `kind` is track, episode, local or unavailable (Spotify sends `item: null`)."""
+
+    kind: str
+    ref_id: str | None
+    local: LocalFile | None
+    added_at: datetime | None
+    added_by: str | None
+
+
+@dataclass
+class Playlist:
+    id: str
+    name: str
+    description: str
+    owner_id: str
+    public: bool
+    collaborative: bool
+    collaborator_ids: tuple[str, ...]
+    image_count: int
+    followers: int
+    entries: list[PlaylistEntry]
+    version: int = 0
+    _snapshot: tuple[int, str] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def snapshot_id(self) -> str:
+        """Changes whenever the contents change, like Spotify's: a hash of the id, the version and the entries.
+
+        Cached per version: every change to `entries` goes through `mutations`, which bumps the version.
+        """
+        if self._snapshot is None or self._snapshot[0] != self.version:
+            self._snapshot = (self.version, self._compute_snapshot())
+        return self._snapshot[1]
+
+    def _compute_snapshot(self) -> str:
+        digest = hashlib.sha256(f"{self.id}:{self.version}:{len(self.entries)}".encode())
+        for entry in self.entries:
+            digest.update(f"{entry.kind}:{entry.ref_id}:{entry.local}:{entry.added_at}".encode())
+        return base64.b64encode(self.version.to_bytes(4, "big") + digest.digest()[:16]).decode()
+
+    def editable_by(self, user_id: str) -> bool:
+        """Owner or collaborator: the playlists a development-mode app may read the items of."""
+        return self.owner_id == user_id or user_id in self.collaborator_ids
+
+
+@dataclass(frozen=True)
+class Play:
+    track_id: str
+    played_at: datetime
+    has_millis: bool
+    context_type: str | None
+    context_uri: str | None
+
+    @property
+    def played_at_ms(self) -> int:
+        return to_ms(self.played_at)
+
+    @property
+    def played_at_iso(self) -> str:
+        return iso(self.played_at, self.has_millis)
+
+
+@dataclass(frozen=True)
+class SavedTrack:
+    track_id: str
+    added_at: datetime
+
+
+@dataclass
+class Library:
+    """Everything one emulated account holds. Lists keep the order the API serves them in."""
+
+    seed: int
+    profile: str
+    user: User
+    users: dict[str, User]
+    artists: dict[str, Artist]
+    albums: dict[str, Album]
+    tracks: dict[str, Track]
+    audio_features: dict[str, AudioFeatures]
+    shows: dict[str, Show]
+    episodes: dict[str, Episode]
+    playlists: list[Playlist]
+    null_playlist_slots: tuple[int, ...]
+    plays: list[Play]
+    saved_tracks: list[SavedTrack]
+    top_tracks: dict[str, list[str]]
+    top_artists: dict[str, list[str]]
+    mutations: Counter[str] = field(default_factory=Counter)
+
+    def playlist(self, playlist_id: str) -> Playlist | None:
+        return next((p for p in self.playlists if p.id == playlist_id), None)
+
+    def playlist_listing(self) -> list[Playlist | None]:
+        """`/me/playlists` as served: the playlists with `null` slots where Spotify sends a `null` item."""
+        listing: list[Playlist | None] = list(self.playlists)
+        for slot in self.null_playlist_slots:
+            listing.insert(min(slot, len(listing)), None)
+        return listing
+
+
+def generate(seed: int = 0, profile: str = "reference", history_end: datetime = DEFAULT_HISTORY_END) -> Library:
+    """Build the library for `seed` and `profile`; pure, so the same arguments give the same library."""
+    spec = PROFILES[profile]
+
+    def rng(part: str) -> random.Random:
+        return random.Random(f"{seed}:{profile}:{part}")
+
+    user, users = _make_users(rng("users"), spec)
+    artists = _make_artists(rng("artists"), spec)
+    albums, tracks = _make_catalog(rng("catalog"), spec, list(artists))
+    features = _make_audio_features(rng("features"), tracks)
+    shows, episodes = _make_podcasts(rng("podcasts"), spec, history_end)
+    plays = _make_plays(rng("plays"), spec, tracks, history_end)
+    playlists = _make_playlists(rng("playlists"), spec, user, users, tracks, episodes, plays, history_end)
+    _attach_contexts(rng("contexts"), plays, playlists, tracks, user)
+    saved = _make_saved(rng("saved"), spec, plays, list(tracks), history_end)
+    top_tracks, top_artists = _make_top_lists(spec, plays, tracks, history_end)
+    slot_rng = rng("null-slots")
+    null_slots = tuple(sorted(slot_rng.randrange(1, len(playlists)) for _ in range(spec.null_playlist_slots)))
+    return Library(
+        seed=seed,
+        profile=profile,
+        user=user,
+        users=users,
+        artists=artists,
+        albums=albums,
+        tracks=tracks,
+        audio_features=features,
+        shows=shows,
+        episodes=episodes,
+        playlists=playlists,
+        null_playlist_slots=null_slots,
+        plays=plays,
+        saved_tracks=saved,
+        top_tracks=top_tracks,
+        top_artists=top_artists,
+    )
+
+
+def _user_id(rng: random.Random) -> str:
+    """New accounts get ids like `31l77fd2ax3hbzkqtl6mwx4iaw7e`; older ones a chosen name."""
+    return "31" + "".join(rng.choice("abcdefghijklmnopqrstuvwxyz234567") for _ in range(26))
+
+
+def _make_users(rng: random.Random, spec: Profile) -> tuple[User, dict[str, User]]:
+    def make(display: str | None, login: str) -> User:
+        return User(
+            id=_user_id(rng),
+            display_name=display,
+            email=f"{login.lower()}@example.com",
+            country=rng.choice(names.COUNTRIES),
+            product=rng.choice(("premium", "premium", "free")),
+            followers=rng.randint(0, 400),
+            account_id=spotify_id(rng),
+            has_image=rng.random() < 0.6,
+        )
+
+    first, last = names.person_name(rng)
+    me = make(f"{first} {last}", f"{first}.{last}")
+    users: dict[str, User] = {me.id: me}
+    spotify = User("spotify", "Spotify", "editors@example.com", "SE", "premium", 4_000_000, spotify_id(rng), True)
+    users[spotify.id] = spotify
+    for index in range(spec.other_users):
+        first, last = names.person_name(rng)
+        # One owner without a display name: Spotify sends `display_name: null` for some accounts.
+        other = make(None if index == 1 else first, f"{first}{index}")
+        users[other.id] = other
+    return me, users
+
+
+def _make_artists(rng: random.Random, spec: Profile) -> dict[str, Artist]:
+    artists: dict[str, Artist] = {}
+    seen_names: set[str] = set()
+    while len(artists) < spec.artists:
+        name = names.artist_name(rng)
+        if name in seen_names:
+            # Real catalogues reuse names too; Spotify tells them apart by id. Keep ours distinct for readability.
+            name = f"{name} ({len(seen_names) % 9 + 2})"
+            if name in seen_names:
+                continue
+        seen_names.add(name)
+        genre_count = rng.choices((0, 1, 2, 3, 4), weights=(8, 25, 35, 22, 10))[0]
+        popularity = min(100, int(rng.betavariate(2, 3) * 100))
+        artist = Artist(
+            id=spotify_id(rng),
+            name=name,
+            genres=tuple(sorted(rng.sample(names.GENRES, genre_count))),
+            popularity=popularity,
+            followers=int(10 ** rng.uniform(1.5, 7.2)),
+            has_image=rng.random() < 0.95,
+        )
+        artists[artist.id] = artist
+    return artists
+
+
+def _release_date(rng: random.Random) -> tuple[str, str]:
+    year = rng.randint(1962, 2026)
+    precision = rng.choices(("day", "month", "year"), weights=(88, 6, 6))[0]
+    if precision == "year":
+        return f"{year}", precision
+    month = rng.randint(1, 12)
+    if precision == "month":
+        return f"{year}-{month:02d}", precision
+    return f"{year}-{month:02d}-{rng.randint(1, 28):02d}", precision
+
+
+def _make_catalog(
+    rng: random.Random, spec: Profile, artist_ids: list[str]
+) -> tuple[dict[str, Album], dict[str, Track]]:
+    """Albums, singles and compilations until the profile's track count is reached; every artist gets one."""
+    albums: dict[str, Album] = {}
+    tracks: dict[str, Track] = {}
+    labels = ("Northern Lights Records", "Paper Moon", "Blue Harbour", "Static Bloom", "Self-released")
+    artist_cycle = list(artist_ids)
+    rng.shuffle(artist_cycle)
+    index = 0
+    while len(tracks) < spec.tracks:
+        main_artist = artist_cycle[index % len(artist_cycle)] if index < len(artist_cycle) else rng.choice(artist_ids)
+        index += 1
+        album_type = rng.choices(("album", "single", "compilation"), weights=(55, 35, 10))[0]
+        size = {"album": rng.randint(7, 14), "single": rng.randint(1, 3), "compilation": rng.randint(10, 18)}[
+            album_type
+        ]
+        size = min(size, spec.tracks - len(tracks))
+        release_date, precision = _release_date(rng)
+        album_artists = (main_artist,) if album_type != "compilation" else ()
+        album = Album(
+            id=spotify_id(rng),
+            name=names.album_name(rng),
+            album_type=album_type,
+            release_date=release_date,
+            release_date_precision=precision,
+            artist_ids=album_artists,
+            total_tracks=size,
+            label=rng.choice(labels),
+            upc=f"{rng.randint(10**11, 10**12 - 1)}",
+        )
+        for number in range(1, size + 1):
+            if album_type == "compilation":
+                performers: tuple[str, ...] = (rng.choice(artist_ids),)
+            else:
+                performers = (main_artist,)
+            if rng.random() < 0.12:
+                featured = rng.choice(artist_ids)
+                if featured not in performers:
+                    performers = (*performers, featured)
+            track = Track(
+                id=spotify_id(rng),
+                name=names.track_name(rng),
+                album_id=album.id,
+                artist_ids=performers,
+                duration_ms=int(rng.gauss(215_000, 50_000)) if rng.random() > 0.02 else rng.randint(30_000, 900_000),
+                explicit=rng.random() < 0.15,
+                disc_number=1 if number <= 20 else 2,
+                track_number=number,
+                popularity=min(100, max(0, int(rng.gauss(45, 20)))),
+                isrc=f"{rng.choice(('US', 'GB', 'SE', 'DE', 'FR'))}{rng.choice(('UM7', 'AB1', 'QZ9', 'XK2'))}"
+                f"{release_date[2:4]}{rng.randint(0, 99999):05d}",
+                has_preview=rng.random() < 0.1,
+            )
+            tracks[track.id] = track
+        albums[album.id] = album
+    # Clamp durations that the Gaussian pushed out of a plausible range.
+    for track_id, track in list(tracks.items()):
+        if track.duration_ms < 30_000:
+            tracks[track_id] = Track(**{**track.__dict__, "duration_ms": 30_000 + track.duration_ms % 60_000})
+    return albums, tracks
+
+
+def _make_audio_features(rng: random.Random, tracks: dict[str, Track]) -> dict[str, AudioFeatures]:
+    """Features for almost every track; about 1 in 100 has none, and Spotify answers `null` for it."""
+    features: dict[str, AudioFeatures] = {}
+    for track in tracks.values():
+        if rng.random() < 0.01:
+            continue
+        features[track.id] = AudioFeatures(
+            track_id=track.id,
+            danceability=round(rng.betavariate(4, 3), 3),
+            energy=round(rng.betavariate(4, 3), 3),
+            key=rng.randint(-1, 11) if rng.random() < 0.05 else rng.randint(0, 11),
+            loudness=round(rng.uniform(-22.0, -2.0), 3),
+            mode=rng.randint(0, 1),
+            speechiness=round(rng.betavariate(1, 12), 4),
+            acousticness=round(rng.betavariate(1.2, 3), 4),
+            instrumentalness=round(rng.betavariate(0.4, 3), 5),
+            liveness=round(rng.betavariate(1.5, 8), 4),
+            valence=round(rng.betavariate(3, 3), 3),
+            tempo=round(rng.uniform(62, 186), 3),
+            time_signature=rng.choices((3, 4, 5, 6, 7), weights=(8, 86, 3, 2, 1))[0],
+            duration_ms=track.duration_ms,
+        )
+    return features
+
+
+def _make_podcasts(
+    rng: random.Random, spec: Profile, history_end: datetime
+) -> tuple[dict[str, Show], dict[str, Episode]]:
+    shows: dict[str, Show] = {}
+    episodes: dict[str, Episode] = {}
+    for index in range(spec.shows):
+        show = Show(
+            id=spotify_id(rng),
+            name=names.show_name(rng, index),
+            publisher=rng.choice(names.PUBLISHERS),
+            description="Conversations about the records that shaped us.",
+            total_episodes=spec.episodes_per_show,
+        )
+        shows[show.id] = show
+        for number in range(1, spec.episodes_per_show + 1):
+            released = history_end - timedelta(days=7 * (spec.episodes_per_show - number) + rng.randint(0, 6))
+            episode = Episode(
+                id=spotify_id(rng),
+                name=names.episode_name(rng, number),
+                show_id=show.id,
+                description=f"Episode {number} of {show.name}.",
+                duration_ms=rng.randint(900_000, 5_400_000),
+                explicit=rng.random() < 0.1,
+                release_date=released.strftime("%Y-%m-%d"),
+                language=rng.choice(("en", "en-US", "sv", "de")),
+            )
+            episodes[episode.id] = episode
+    return shows, episodes
+
+
+def _make_plays(
+    rng: random.Random, spec: Profile, tracks: dict[str, Track], history_end: datetime
+) -> list[Play]:
+    """Listening sessions over `history_days`; taste drifts, so the short, medium and long top lists differ.
+
+    Plays follow each other by the track's length plus a gap, a few per session, sessions spread over days;
+    about a fifth of `played_at` values come without milliseconds, as Spotify sends some.
+    """
+    track_ids = list(tracks)
+    favourites = _taste_eras(rng, track_ids, eras=4)
+    start = history_end - timedelta(days=spec.history_days)
+    # Session start times: random moments, more in evenings, sorted.
+    sessions = max(1, spec.plays // 9)
+    starts = sorted(
+        start + timedelta(days=rng.uniform(0, spec.history_days - 0.5)) for _ in range(sessions)
+    )
+    plays: list[Play] = []
+    for session_start in starts:
+        era = min(3, int((session_start - start) / (history_end - start) * 4))
+        moment = session_start.replace(hour=rng.choices(range(24), weights=_HOUR_WEIGHTS)[0])
+        for _ in range(rng.randint(4, 14)):
+            if len(plays) >= spec.plays:
+                break
+            track_id = _pick(rng, favourites[era], track_ids)
+            length = tracks[track_id].duration_ms
+            moment = moment + timedelta(milliseconds=rng.randint(length // 3, length) + rng.randint(300, 9000))
+            if moment >= history_end:
+                break
+            millis = rng.random() > 0.2
+            if not millis:
+                moment = moment.replace(microsecond=0)
+            else:
+                moment = moment.replace(microsecond=(moment.microsecond // 1000) * 1000)
+            plays.append(Play(track_id, moment, millis, None, None))
+    plays.sort(key=lambda p: p.played_at)
+    # Two plays can never share a millisecond in one account.
+    unique: list[Play] = []
+    for play in plays:
+        if unique and play.played_at <= unique[-1].played_at:
+            continue
+        unique.append(play)
+    return unique
+
+
+_HOUR_WEIGHTS = (1, 1, 1, 1, 1, 1, 2, 5, 8, 6, 5, 5, 6, 5, 5, 5, 6, 8, 9, 10, 10, 9, 6, 3)
+
+
+def _taste_eras(rng: random.Random, track_ids: list[str], eras: int) -> list[list[str]]:
+    """Favourites per era: a rotating core of tracks, so recent taste differs from the long-run one."""
+    pool = list(track_ids)
+    rng.shuffle(pool)
+    size = max(10, len(pool) // 8)
+    core = pool[: size // 2]
+    result = []
+    for era in range(eras):
+        fresh = pool[size // 2 + era * size // 2 : size // 2 + (era + 1) * size // 2]
+        result.append(core[era * len(core) // eras :] + fresh)
+    return result
+
+
+def _pick(rng: random.Random, favourites: list[str], everything: list[str]) -> str:
+    """Mostly favourites with a Zipf-like lean to the first ones, sometimes anything."""
+    if rng.random() < 0.75 and favourites:
+        index = min(len(favourites) - 1, int(rng.paretovariate(1.1)) - 1)
+        return favourites[index] if rng.random() < 0.5 else rng.choice(favourites)
+    return rng.choice(everything)
+
+
+def _make_playlists(
+    rng: random.Random,
+    spec: Profile,
+    me: User,
+    users: dict[str, User],
+    tracks: dict[str, Track],
+    episodes: dict[str, Episode],
+    plays: list[Play],
+    history_end: datetime,
+) -> list[Playlist]:
+    others = [uid for uid in users if uid not in (me.id,)]
+    people = [uid for uid in others if uid != "spotify"]
+    track_ids = list(tracks)
+    played = list(dict.fromkeys(p.track_id for p in plays))
+    used_names: set[str] = set()
+    kinds = (
+        ["owned"] * spec.owned_playlists
+        + ["collab-owned"] * spec.collaborative_owned
+        + ["collaborating"] * spec.collaborating_playlists
+        + ["followed"] * spec.followed_playlists
+    )
+    rng.shuffle(kinds)
+    playlists: list[Playlist] = []
+    sizes = list(spec.playlist_sizes)
+    for index, kind in enumerate(kinds):
+        if kind in ("owned", "collab-owned"):
+            owner = me.id
+        elif kind == "collaborating":
+            owner = rng.choice(people)
+        else:
+            owner = "spotify" if rng.random() < 0.4 else rng.choice(people)
+        collaborators: tuple[str, ...] = ()
+        if kind == "collab-owned":
+            collaborators = tuple(rng.sample(people, 2))
+        elif kind == "collaborating":
+            collaborators = (me.id, rng.choice([p for p in people if p != owner]))
+        size = sizes[index] if index < len(sizes) else rng.randint(8, 80)
+        created = history_end - timedelta(days=rng.randint(30, 3000))
+        old_playlist = index % 9 == 4  # added_at / added_by are null on old playlists
+        adders = (owner, *collaborators)
+        entries: list[PlaylistEntry] = []
+        source = played if rng.random() < 0.6 and len(played) > size else track_ids
+        chosen = rng.sample(source, min(size, len(source)))
+        while len(chosen) < size:
+            chosen.append(rng.choice(track_ids))
+        for track_id in chosen:
+            added_at = None if old_playlist else created + (history_end - created) * rng.random()
+            added_by = None if old_playlist else rng.choice(adders)
+            if added_at is not None:
+                added_at = added_at.replace(microsecond=0)
+            entries.append(PlaylistEntry("track", track_id, None, added_at, added_by))
+        if not old_playlist:
+            entries.sort(key=lambda e: e.added_at or created)
+        playlists.append(
+            Playlist(
+                id=spotify_id(rng),
+                name=names.playlist_name(rng, used_names),
+                description=rng.choice(
+                    ("", "", "Songs I keep coming back to.", "Updated every now and then.", "For <i>you</i>.")
+                ),
+                owner_id=owner,
+                public=rng.random() < 0.55 and kind != "collab-owned",
+                collaborative=kind in ("collab-owned", "collaborating"),
+                collaborator_ids=collaborators,
+                image_count=rng.choice((0, 1, 1, 3, 3)),
+                followers=rng.randint(0, 50) if owner != "spotify" else rng.randint(10_000, 3_000_000),
+                entries=entries,
+            )
+        )
+    _sprinkle_specials(rng, playlists, me, tracks, episodes)
+    return playlists
+
+
+def _sprinkle_specials(
+    rng: random.Random, playlists: list[Playlist], me: User, tracks: dict[str, Track], episodes: dict[str, Episode]
+) -> None:
+    """Put the awkward cases Spotify produces into the user's own playlists, where every tier can read them:
+    the same track twice, local files, podcast episodes and an unavailable (`null`) item."""
+    own = [p for p in playlists if p.owner_id == me.id and p.entries]
+    own.sort(key=lambda p: len(p.entries))
+
+    def insert(playlist: Playlist, entry: PlaylistEntry) -> None:
+        position = rng.randrange(0, len(playlist.entries) + 1)
+        playlist.entries.insert(position, entry)
+
+    def stamp(playlist: Playlist) -> tuple[datetime | None, str | None]:
+        dated = [e for e in playlist.entries if e.added_at is not None]
+        if not dated:
+            return None, None
+        sample = rng.choice(dated)
+        return sample.added_at, sample.added_by
+
+    # Duplicates: in the two smallest own playlists and the largest one.
+    for playlist in (*own[:2], own[-1]):
+        original = rng.choice([e for e in playlist.entries if e.kind == "track"])
+        added_at, added_by = stamp(playlist)
+        insert(playlist, PlaylistEntry("track", original.ref_id, None, added_at, added_by))
+    # Local files in two playlists.
+    for playlist in own[1:3]:
+        for _ in range(2):
+            local = LocalFile(
+                artist=names.artist_name(rng),
+                album="Home Recordings",
+                title=names.track_name(rng),
+                seconds=rng.randint(120, 400),
+            )
+            added_at, added_by = stamp(playlist)
+            insert(playlist, PlaylistEntry("local", None, local, added_at, added_by))
+    # Podcast episodes in two playlists.
+    episode_ids = list(episodes)
+    for playlist in own[2:4]:
+        for episode_id in rng.sample(episode_ids, min(2, len(episode_ids))):
+            added_at, added_by = stamp(playlist)
+            insert(playlist, PlaylistEntry("episode", episode_id, None, added_at, added_by))
+    # A track that is no longer available: Spotify sends `item: null`.
+    for playlist in own[:1] + own[3:4]:
+        added_at, added_by = stamp(playlist)
+        insert(playlist, PlaylistEntry("unavailable", None, None, added_at, added_by))
+
+
+def _attach_contexts(
+    rng: random.Random,
+    plays: list[Play],
+    playlists: list[Playlist],
+    tracks: dict[str, Track],
+    me: User,
+) -> None:
+    """Give plays the context they were started from; about a fifth have none (`context: null`)."""
+    containing: dict[str, list[str]] = {}
+    for playlist in playlists:
+        for entry in playlist.entries:
+            if entry.kind == "track" and entry.ref_id:
+                containing.setdefault(entry.ref_id, []).append(playlist.id)
+    for index, play in enumerate(plays):
+        roll = rng.random()
+        track = tracks[play.track_id]
+        if roll < 0.2:
+            continue
+        if roll < 0.65 and play.track_id in containing:
+            context = ("playlist", f"spotify:playlist:{rng.choice(containing[play.track_id])}")
+        elif roll < 0.85:
+            context = ("album", f"spotify:album:{track.album_id}")
+        elif roll < 0.93:
+            context = ("artist", f"spotify:artist:{track.artist_ids[0]}")
+        else:
+            context = ("collection", f"spotify:user:{me.id}:collection")
+        plays[index] = Play(play.track_id, play.played_at, play.has_millis, *context)
+
+
+def _make_saved(
+    rng: random.Random, spec: Profile, plays: list[Play], track_ids: list[str], history_end: datetime
+) -> list[SavedTrack]:
+    """Liked songs, newest first, leaning on what was played."""
+    counts = Counter(p.track_id for p in plays)
+    liked = [track for track, _ in counts.most_common(spec.saved_tracks * 2)]
+    rng.shuffle(liked)
+    liked = liked[: spec.saved_tracks]
+    for track_id in rng.sample(track_ids, len(track_ids)):
+        if len(liked) >= spec.saved_tracks:
+            break
+        if track_id not in liked:
+            liked.append(track_id)
+    moments = sorted(
+        (history_end - timedelta(seconds=rng.randint(60, 4 * 365 * 86400))).replace(microsecond=0) for _ in liked
+    )
+    saved = [SavedTrack(track_id, added_at) for track_id, added_at in zip(liked, moments, strict=True)]
+    saved.reverse()
+    return saved
+
+
+def _make_top_lists(
+    spec: Profile, plays: list[Play], tracks: dict[str, Track], history_end: datetime
+) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """Top tracks and artists per time range, counted from the plays of that range (ties broken by id)."""
+    top_tracks: dict[str, list[str]] = {}
+    top_artists: dict[str, list[str]] = {}
+    for time_range, days in TIME_RANGE_DAYS.items():
+        since = history_end - timedelta(days=days)
+        window = [p for p in plays if p.played_at >= since]
+        track_counts = Counter(p.track_id for p in window)
+        artist_counts: Counter[str] = Counter()
+        for play in window:
+            artist_counts[tracks[play.track_id].artist_ids[0]] += 1
+        top_tracks[time_range] = [t for t, _ in sorted(track_counts.items(), key=lambda kv: (-kv[1], kv[0]))][
+            : spec.top_list_size
+        ]
+        top_artists[time_range] = [a for a, _ in sorted(artist_counts.items(), key=lambda kv: (-kv[1], kv[0]))][
+            : spec.top_list_size
+        ]
+    return top_tracks, top_artists

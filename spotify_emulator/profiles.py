@@ -1,0 +1,91 @@
+"""How big each library profile is.
+
+`reference` is sized like a heavy real user so that every limit of the pipeline bites (more than 20 playlists,
+playlists over 100 entries, one over 1,000, more than 50 plays between runs); `small` is a few of everything
+for fast tests; `large` is ten times `reference`, for benchmarks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Counts that drive the generator; everything else (names, dates, shapes) follows from the seed."""
+
+    name: str
+    artists: int
+    tracks: int
+    shows: int
+    episodes_per_show: int
+    owned_playlists: int
+    collaborative_owned: int
+    collaborating_playlists: int
+    followed_playlists: int
+    playlist_sizes: tuple[int, ...]
+    """Sizes given to playlists in order; the rest get a size between 8 and 80."""
+    plays: int
+    history_days: int
+    saved_tracks: int
+    top_list_size: int
+    null_playlist_slots: int
+    other_users: int
+
+
+PROFILES: dict[str, Profile] = {
+    "small": Profile(
+        name="small",
+        artists=30,
+        tracks=80,
+        shows=2,
+        episodes_per_show=4,
+        owned_playlists=3,
+        collaborative_owned=1,
+        collaborating_playlists=1,
+        followed_playlists=2,
+        playlist_sizes=(60, 12, 25, 30, 8, 15, 10),
+        plays=160,
+        history_days=60,
+        saved_tracks=30,
+        top_list_size=20,
+        null_playlist_slots=1,
+        other_users=3,
+    ),
+    "reference": Profile(
+        name="reference",
+        artists=600,
+        tracks=2000,
+        shows=6,
+        episodes_per_show=8,
+        owned_playlists=12,
+        collaborative_owned=2,
+        collaborating_playlists=3,
+        followed_playlists=11,
+        playlist_sizes=(1250, 340, 180, 150, 120, 105),
+        plays=8000,
+        history_days=400,
+        saved_tracks=450,
+        top_list_size=50,
+        null_playlist_slots=1,
+        other_users=12,
+    ),
+    "large": Profile(
+        name="large",
+        artists=6000,
+        tracks=20000,
+        shows=20,
+        episodes_per_show=20,
+        owned_playlists=120,
+        collaborative_owned=20,
+        collaborating_playlists=30,
+        followed_playlists=110,
+        playlist_sizes=(5000, 2500, 1250, 1250, 800, 600, 400, 340, 300, 250, 200, 180, 150, 120, 105),
+        plays=80000,
+        history_days=730,
+        saved_tracks=4500,
+        top_list_size=50,
+        null_playlist_slots=5,
+        other_users=60,
+    ),
+}
