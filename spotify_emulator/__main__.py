@@ -45,10 +45,18 @@ def build_parser() -> argparse.ArgumentParser:
     auth = serve.add_argument_group("accounts service")
     auth.add_argument("--client-id", default=AccountSettings.client_id)
     auth.add_argument("--client-secret", default=AccountSettings.client_secret)
-    auth.add_argument("--token-lifetime", type=float, default=AccountSettings.access_token_lifetime,
-                      help="access token lifetime in seconds (Spotify: 3600)")
-    auth.add_argument("--refresh-token-lifetime", type=float, default=AccountSettings.refresh_token_lifetime,
-                      help="seconds from login until refresh fails with invalid_grant (Spotify: ~6 months)")
+    auth.add_argument(
+        "--token-lifetime",
+        type=float,
+        default=AccountSettings.access_token_lifetime,
+        help="access token lifetime in seconds (Spotify: 3600)",
+    )
+    auth.add_argument(
+        "--refresh-token-lifetime",
+        type=float,
+        default=AccountSettings.refresh_token_lifetime,
+        help="seconds from login until refresh fails with invalid_grant (Spotify: ~6 months)",
+    )
     auth.add_argument("--refresh-rotation", choices=("pkce", "always", "never"), default="pkce")
     auth.add_argument("--consent", choices=("grant", "deny"), default="grant")
 

@@ -16,15 +16,29 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import urlencode, urlsplit
 
-from spotify_emulator.http import Request, Response, api_error, oauth_error, json_response
+from spotify_emulator.http import Request, Response, api_error, json_response, oauth_error
 
 KNOWN_SCOPES = frozenset(
     {
-        "user-read-private", "user-read-email", "playlist-read-private", "playlist-read-collaborative",
-        "user-read-recently-played", "user-top-read", "user-library-read", "user-library-modify",
-        "playlist-modify-private", "playlist-modify-public", "user-follow-read", "user-read-playback-state",
-        "user-read-currently-playing", "user-modify-playback-state", "ugc-image-upload", "streaming",
-        "user-read-playback-position", "user-follow-modify", "app-remote-control",
+        "user-read-private",
+        "user-read-email",
+        "playlist-read-private",
+        "playlist-read-collaborative",
+        "user-read-recently-played",
+        "user-top-read",
+        "user-library-read",
+        "user-library-modify",
+        "playlist-modify-private",
+        "playlist-modify-public",
+        "user-follow-read",
+        "user-read-playback-state",
+        "user-read-currently-playing",
+        "user-modify-playback-state",
+        "ugc-image-upload",
+        "streaming",
+        "user-read-playback-position",
+        "user-follow-modify",
+        "app-remote-control",
     }
 )
 CODE_LIFETIME_SECONDS = 600
@@ -90,7 +104,12 @@ class TokenStore:
         token = secrets.token_urlsafe(64)
         lifetime = self.settings.access_token_lifetime
         self.access_tokens[token] = AccessToken(client_id, scopes, time.time() + lifetime)
-        return {"access_token": token, "token_type": "Bearer", "scope": " ".join(scopes), "expires_in": int(lifetime)}
+        return {
+            "access_token": token,
+            "token_type": "Bearer",
+            "scope": " ".join(scopes),
+            "expires_in": int(lifetime),
+        }
 
     def revoke_refresh_tokens(self) -> int:
         with self.lock:
@@ -137,7 +156,10 @@ def authorize(store: TokenStore, request: Request) -> Response:
     state = query.get("state")
     back: dict[str, str] = {"state": state} if state is not None else {}
     if query.get("response_type") != "code":
-        return Response(302, headers={"Location": _with_query(redirect_uri, {"error": "unsupported_response_type", **back})})
+        return Response(
+            302,
+            headers={"Location": _with_query(redirect_uri, {"error": "unsupported_response_type", **back})},
+        )
     scopes = tuple(s for s in query.get("scope", "").split() if s)
     if any(s not in KNOWN_SCOPES for s in scopes):
         return Response(302, headers={"Location": _with_query(redirect_uri, {"error": "invalid_scope", **back})})
@@ -185,7 +207,7 @@ def token(store: TokenStore, request: Request) -> Response:
             return _exchange_code(store, form, secret_ok)
         if grant_type == "refresh_token":
             return _refresh(store, form, secret_ok)
-    return oauth_error(400, "unsupported_grant_type", f"grant_type must be authorization_code or refresh_token")
+    return oauth_error(400, "unsupported_grant_type", "grant_type must be authorization_code or refresh_token")
 
 
 def _exchange_code(store: TokenStore, form: dict[str, str], secret_ok: bool) -> Response:

@@ -95,9 +95,14 @@ def recently_played(state: EmulatorState, request: Request) -> Response:
             context = {
                 "type": play.context_type,
                 "uri": play.context_uri,
-                "href": f"{render.api_base}/me/tracks" if collection else f"{render.api_base}/{play.context_type}s/{ident}",
-                "external_urls": {"spotify": "https://open.spotify.com/collection/tracks" if collection
-                                  else f"https://open.spotify.com/{play.context_type}/{ident}"},
+                "href": f"{render.api_base}/me/tracks"
+                if collection
+                else f"{render.api_base}/{play.context_type}s/{ident}",
+                "external_urls": {
+                    "spotify": "https://open.spotify.com/collection/tracks"
+                    if collection
+                    else f"https://open.spotify.com/{play.context_type}/{ident}"
+                },
             }
         return {
             "track": ser.track(render, library, library.tracks[play.track_id]),
@@ -127,7 +132,8 @@ def top(state: EmulatorState, request: Request) -> Response:
         return json_response(200, offset_page(url, ids, limit, offset, one_track, extra))
     ids = library.top_artists[time_range]
     return json_response(
-        200, offset_page(url, ids, limit, offset, lambda a: ser.full_artist(render, library.artists[a]), extra)
+        200,
+        offset_page(url, ids, limit, offset, lambda a: ser.full_artist(render, library.artists[a]), extra),
     )
 
 
@@ -136,7 +142,10 @@ def saved_tracks(state: EmulatorState, request: Request) -> Response:
     limit, offset = parse_limit(request.query, 50), parse_offset(request.query)
 
     def one(saved: SavedTrack) -> dict[str, Any]:
-        return {"added_at": iso(saved.added_at), "track": ser.track(render, library, library.tracks[saved.track_id])}
+        return {
+            "added_at": iso(saved.added_at),
+            "track": ser.track(render, library, library.tracks[saved.track_id]),
+        }
 
     return json_response(200, offset_page(f"{render.api_base}/me/tracks", library.saved_tracks, limit, offset, one))
 

@@ -121,7 +121,12 @@ def edit_playlist(state: EmulatorState, request: Request) -> Response:
         except (ValueError, TypeError) as exc:
             return _bad(str(exc))
         return json_response(
-            200, {"playlist_id": playlist.id, "snapshot_id": playlist.snapshot_id, "entries": len(playlist.entries)}
+            200,
+            {
+                "playlist_id": playlist.id,
+                "snapshot_id": playlist.snapshot_id,
+                "entries": len(playlist.entries),
+            },
         )
 
 

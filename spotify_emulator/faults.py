@@ -93,7 +93,11 @@ class FaultInjector:
             key = f"{request_key}#{self._seen[request_key]}"
             if s.quota_exceeded:
                 return Fault(
-                    "status", 429, s.quota_retry_after, "QUOTA_EXCEEDED", "API rate limit exceeded: quota exceeded"
+                    "status",
+                    429,
+                    s.quota_retry_after,
+                    "QUOTA_EXCEEDED",
+                    "API rate limit exceeded: quota exceeded",
                 )
             if s.rolling_limit is not None:
                 now = time.monotonic()

@@ -94,9 +94,7 @@ def ground_truth(library: Library, mode: str) -> dict[str, Any]:
             }
             for t in library.tracks.values()
         ],
-        "audio_features": [
-            {k: v for k, v in vars(f).items()} for f in library.audio_features.values()
-        ],
+        "audio_features": [{k: v for k, v in vars(f).items()} for f in library.audio_features.values()],
         "shows": [{"id": s.id, "name": s.name, "publisher": s.publisher} for s in library.shows.values()],
         "episodes": [
             {"id": e.id, "name": e.name, "show_id": e.show_id, "duration_ms": e.duration_ms}

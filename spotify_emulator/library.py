@@ -473,9 +473,7 @@ def _make_podcasts(
     return shows, episodes
 
 
-def _make_plays(
-    rng: random.Random, spec: Profile, tracks: dict[str, Track], history_end: datetime
-) -> list[Play]:
+def _make_plays(rng: random.Random, spec: Profile, tracks: dict[str, Track], history_end: datetime) -> list[Play]:
     """Listening sessions over `history_days`; taste drifts, so the short, medium and long top lists differ.
 
     Plays follow each other by the track's length plus a gap, a few per session, sessions spread over days;
@@ -486,9 +484,7 @@ def _make_plays(
     start = history_end - timedelta(days=spec.history_days)
     # Session start times: random moments, more in evenings, sorted.
     sessions = max(1, spec.plays // 9)
-    starts = sorted(
-        start + timedelta(days=rng.uniform(0, spec.history_days - 0.5)) for _ in range(sessions)
-    )
+    starts = sorted(start + timedelta(days=rng.uniform(0, spec.history_days - 0.5)) for _ in range(sessions))
     plays: list[Play] = []
     for session_start in starts:
         era = min(3, int((session_start - start) / (history_end - start) * 4))
@@ -615,7 +611,11 @@ def _make_playlists(
 
 
 def _sprinkle_specials(
-    rng: random.Random, playlists: list[Playlist], me: User, tracks: dict[str, Track], episodes: dict[str, Episode]
+    rng: random.Random,
+    playlists: list[Playlist],
+    me: User,
+    tracks: dict[str, Track],
+    episodes: dict[str, Episode],
 ) -> None:
     """Put the awkward cases Spotify produces into the user's own playlists, where every tier can read them:
     the same track twice, local files, podcast episodes and an unavailable (`null`) item."""

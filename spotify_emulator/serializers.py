@@ -146,7 +146,16 @@ def local_track(render: Render, local: LocalFile) -> dict[str, Any]:
             "type": "album",
             "uri": None,
         },
-        "artists": [{"external_urls": {}, "href": None, "id": None, "name": local.artist, "type": "artist", "uri": None}],
+        "artists": [
+            {
+                "external_urls": {},
+                "href": None,
+                "id": None,
+                "name": local.artist,
+                "type": "artist",
+                "uri": None,
+            }
+        ],
         "disc_number": 0,
         "duration_ms": local.seconds * 1000,
         "explicit": False,
@@ -311,7 +320,10 @@ def simplified_playlist(render: Render, library: Library, playlist: Playlist) ->
         "public": playlist.public,
         "snapshot_id": playlist.snapshot_id,
         "items": items_ref,
-        "tracks": {"href": f"{render.api_base}/playlists/{playlist.id}/tracks", "total": len(playlist.entries)},
+        "tracks": {
+            "href": f"{render.api_base}/playlists/{playlist.id}/tracks",
+            "total": len(playlist.entries),
+        },
         "type": "playlist",
         "uri": f"spotify:playlist:{playlist.id}",
     }

@@ -7,6 +7,7 @@ against Spotify. `EmulatorServer` is a context manager: `with EmulatorServer(pro
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import secrets
@@ -16,7 +17,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.error import HTTPError
 from urllib.parse import parse_qs, urlencode, urlsplit
-from urllib.request import HTTPRedirectHandler, Request as UrlRequest, build_opener
+from urllib.request import HTTPRedirectHandler, build_opener
+from urllib.request import Request as UrlRequest
 
 from spotify_emulator.app import EmulatorApp
 from spotify_emulator.http import Request
@@ -45,10 +47,8 @@ class _Handler(BaseHTTPRequestHandler):
         response = self.server.app.handle(request)
         if response.drop:
             self.close_connection = True
-            try:
+            with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             return
         self.send_response(response.status)
         for name, value in response.headers.items():
@@ -131,7 +131,9 @@ class EmulatorServer:
         with build_opener().open(request, timeout=30) as answer:
             return json.loads(answer.read())
 
-    def login(self, scopes: str = SOURCE_SCOPES, redirect_uri: str = "http://127.0.0.1:8765/callback") -> dict[str, Any]:
+    def login(
+        self, scopes: str = SOURCE_SCOPES, redirect_uri: str = "http://127.0.0.1:8765/callback"
+    ) -> dict[str, Any]:
         """Log in as the emulated user with PKCE, over HTTP, and return the token endpoint's answer.
 
         This is the authorization code flow a real login does, minus the browser: `/authorize` redirects at once.

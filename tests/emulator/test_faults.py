@@ -1,0 +1,136 @@
+"""Injected faults happen at the asked rates, with the asked Retry-After, and replay the same for the same seed."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import requests
+
+from tests.conftest import SpotifyClient
+
+
+def _statuses(client: SpotifyClient, count: int, path: str = "/me") -> list[int | str]:
+    statuses: list[int | str] = []
+    for _ in range(count):
+        try:
+            statuses.append(client.get(path).status_code)
+        except requests.ConnectionError:
+            statuses.append("dropped")
+    return statuses
+
+
+def _within_binomial(observed: int, trials: int, rate: float) -> bool:
+    """Five standard deviations: the draws are seeded, so this can only fail if the rate is wrong."""
+    sd = math.sqrt(trials * rate * (1 - rate))
+    return abs(observed - trials * rate) <= 5 * sd + 1
+
+
+@pytest.mark.parametrize(
+    "setting, status",
+    [("rate_429", 429), ("rate_500", 500), ("rate_502", 502), ("rate_503", 503), ("rate_drop", "dropped")],
+)
+def test_fault_rates(spotify_client: Callable[..., SpotifyClient], setting: str, status: Any) -> None:
+    client = spotify_client(profile="small")
+    client.server.control("POST", "faults", {setting: 0.2, "retry_after": 7, "seed": 11})
+    statuses = _statuses(client, 600)
+    counts = Counter(statuses)
+    assert set(counts) <= {200, status}
+    assert _within_binomial(counts[status], 600, 0.2), counts
+    recorded = client.server.control("GET", "stats")["by_endpoint"]["GET /v1/me"]
+    assert recorded.get(str(status), 0) == counts[status]
+
+
+def test_429_carries_retry_after_and_spotifys_body(spotify_client: Callable[..., SpotifyClient]) -> None:
+    client = spotify_client()
+    client.server.control("POST", "faults", {"rate_429": 1.0, "retry_after": 42})
+    answer = client.get("/me/playlists")
+    assert answer.status_code == 429
+    assert answer.headers["Retry-After"] == "42"
+    assert answer.json() == {"error": {"status": 429, "message": "API rate limit exceeded"}}
+
+
+def test_quota_exceeded(spotify_client: Callable[..., SpotifyClient]) -> None:
+    client = spotify_client()
+    client.server.control("POST", "faults", {"quota_exceeded": True, "quota_retry_after": 86400})
+    answer = client.get("/me")
+    assert answer.status_code == 429 and answer.headers["Retry-After"] == "86400"
+    assert answer.json()["error"]["reason"] == "QUOTA_EXCEEDED"
+    client.server.control("POST", "faults", {"quota_exceeded": False})
+    assert client.get("/me").status_code == 200
+
+
+def test_rolling_window_limit(spotify_client: Callable[..., SpotifyClient]) -> None:
+    client = spotify_client()
+    client.server.control("POST", "faults", {"rolling_limit": 5, "rolling_window_seconds": 30})
+    statuses = [client.get("/me") for _ in range(8)]
+    assert [a.status_code for a in statuses] == [200] * 5 + [429] * 3
+    waits = [int(a.headers["Retry-After"]) for a in statuses[5:]]
+    assert all(1 <= wait <= 30 for wait in waits)
+
+
+def test_rolling_window_reopens(spotify_client: Callable[..., SpotifyClient]) -> None:
+    client = spotify_client()
+    client.server.control("POST", "faults", {"rolling_limit": 2, "rolling_window_seconds": 1})
+    assert [client.get("/me").status_code for _ in range(3)] == [200, 200, 429]
+    time.sleep(1.1)
+    assert client.get("/me").status_code == 200
+
+
+def test_same_fault_seed_replays_the_same_faults(spotify_client: Callable[..., SpotifyClient]) -> None:
+    runs = []
+    for _ in range(2):
+        client = spotify_client(profile="small")
+        client.server.control("POST", "faults", {"rate_500": 0.3, "rate_429": 0.1, "seed": 5})
+        runs.append(_statuses(client, 60, "/me/playlists"))
+    assert runs[0] == runs[1]
+    assert len(set(runs[0])) > 1
+
+
+def test_latency_is_added_to_every_api_request(spotify_client: Callable[..., SpotifyClient]) -> None:
+    client = spotify_client()
+    client.server.control("POST", "faults", {"latency_ms": 150})
+    started = time.perf_counter()
+    for _ in range(3):
+        assert client.get("/me").status_code == 200
+    assert time.perf_counter() - started >= 0.45
+
+
+def test_bad_fault_settings_are_refused(spotify_client: Callable[..., SpotifyClient]) -> None:
+    client = spotify_client()
+    for payload in ({"rate_429": 2}, {"no_such_fault": 1}):
+        answer = requests.post(f"{client.server.url}/_emulator/faults", json=payload, timeout=10)
+        assert answer.status_code == 400
+
+
+def test_stats_count_requests_and_reset(spotify_client: Callable[..., SpotifyClient]) -> None:
+    client = spotify_client()
+    client.server.control("POST", "stats/reset")
+    for _ in range(3):
+        client.get("/me")
+    client.get("/me/playlists", limit=51)
+    stats = client.server.control("GET", "stats")
+    assert stats["by_endpoint"] == {"GET /v1/me": {"200": 3}, "GET /v1/me/playlists": {"400": 1}}
+    assert stats["total"] == 4 and stats["max_in_flight"] >= 1
+    assert client.server.control("POST", "stats/reset")["total"] == 0
+
+
+def test_peak_of_requests_in_flight_is_counted(spotify_client: Callable[..., SpotifyClient]) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    client = spotify_client()
+    client.server.control("POST", "faults", {"latency_ms": 200})
+    client.server.control("POST", "stats/reset")
+    token = client.tokens["access_token"]
+
+    def one(_: int) -> int:
+        headers = {"Authorization": f"Bearer {token}"}
+        return requests.get(f"{client.server.api_url}/me", headers=headers, timeout=10).status_code
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        assert list(pool.map(one, range(8))) == [200] * 8
+    assert client.server.control("GET", "stats")["max_in_flight"] == 4
