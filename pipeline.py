@@ -1,0 +1,190 @@
+"""The command line of the Spotify warehouse: `run` (the default) loads your Spotify account, `demo` loads the
+local emulator. Both land raw data in `spotify_raw` of the warehouse at $SPOTIFY_DUCKDB (default
+data/spotify.duckdb).
+
+    python pipeline.py                 # = run: your account (after `python pipeline.py auth`)
+    python pipeline.py demo            # no account, no network: the emulated Spotify
+    python pipeline.py demo --mode development --profile small --seed 3
+
+This module only wires the parts together: the source (spotify_source), the emulator (for demo), the warehouse.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent
+EXIT_OK, EXIT_FAILED = 0, 1
+
+
+def warehouse_path() -> Path:
+    """The DuckDB file the pipeline, dbt and the dashboard share."""
+    return Path(os.environ.get("SPOTIFY_DUCKDB", ROOT / "data" / "spotify.duckdb"))
+
+
+def pipelines_dir() -> Path:
+    """dlt's working folder, kept in the project (dlt would use a system folder when run as root)."""
+    return Path(os.environ.get("SPOTIFY_PIPELINES_DIR", ROOT / "data" / ".dlt_pipelines"))
+
+
+def _prepare_dlt() -> None:
+    # The source relies on dlt running its resources in order; .dlt/config.toml says so, this covers other cwds.
+    os.environ.setdefault("EXTRACT__NEXT_ITEM_MODE", "fifo")
+    os.environ.setdefault("RUNTIME__LOG_LEVEL", "WARNING")
+    os.chdir(ROOT)  # dlt reads .dlt/config.toml and secrets.toml from the working directory
+
+
+def load(source_factory: Callable[[], Any], *, label: str) -> dict[str, Any]:
+    """Extract, normalise and load one source run into the warehouse; returns what the run reported."""
+    import dlt
+
+    from spotify_source.errors import SpotifySourceError
+
+    path = warehouse_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pipeline = dlt.pipeline(
+        pipeline_name="spotify",
+        destination=dlt.destinations.duckdb(str(path)),
+        dataset_name="spotify_raw",
+        pipelines_dir=str(pipelines_dir()),
+    )
+    print(f"Loading {label} into {path} (dataset spotify_raw) ...", flush=True)
+    started = time.monotonic()
+    try:
+        source = source_factory()
+        pipeline.run(source)
+    except SpotifySourceError:
+        raise
+    except Exception as exc:  # dlt wraps what the source raised; unwrap ours so the user gets its message
+        cause: BaseException | None = exc
+        while cause is not None and not isinstance(cause, SpotifySourceError):
+            cause = getattr(cause, "exception", None) or cause.__cause__ or cause.__context__
+        if isinstance(cause, SpotifySourceError):
+            raise cause from None
+        raise
+    normalize = pipeline.last_trace.last_normalize_info
+    rows = dict(sorted(normalize.row_counts.items())) if normalize else {}
+    print(f"Loaded in {time.monotonic() - started:.1f} s.")
+    return {"rows": rows, "pipeline": pipeline}
+
+
+def print_summary(pipeline: Any) -> None:
+    """The run's own report (tier, what was skipped and why) and the warehouse's table sizes."""
+    with pipeline.sql_client() as client:
+        runs = client.execute_sql(
+            "select tier, batch_endpoints_available, audio_features_available, notes "
+            "from extraction_runs order by run_started_at desc limit 1"
+        )
+        if runs:
+            tier, batches, features, notes = runs[0]
+            print(f"App tier: {tier}; batch endpoints: {_yes_no(batches)}; audio features: {_yes_no(features)}")
+            for message in json.loads(notes) if isinstance(notes, str) else notes or []:
+                print(f"  note: {message}")
+        print("Rows in spotify_raw:")
+        for table in ("users", "playlists", "playlist_items", "tracks", "artists", "audio_features",
+                      "recently_played", "top_tracks", "top_artists", "saved_tracks", "episodes"):  # fmt: skip
+            try:
+                (count,) = client.execute_sql(f"select count(*) from {table}")[0]
+            except Exception:
+                count = 0
+            print(f"  {table:16} {count:>7}")
+
+
+def _yes_no(value: object) -> str:
+    return "unknown" if value is None else ("yes" if value else "no")
+
+
+def transform_step(args: argparse.Namespace) -> None:
+    if args.no_transform:
+        print("Transform skipped (--no-transform).")
+        return
+    if not (ROOT / "dbt_project" / "dbt_project.yml").exists():
+        print("Transform: the dbt project is not part of this version yet; raw data only.")
+
+
+def command_run(args: argparse.Namespace) -> int:
+    from spotify_source import spotify_source
+
+    result = load(lambda: spotify_source(), label="your Spotify account")
+    print_summary(result["pipeline"])
+    transform_step(args)
+    return EXIT_OK
+
+
+def command_demo(args: argparse.Namespace) -> int:
+    from spotify_emulator import EmulatorServer
+    from spotify_source import spotify_source
+
+    history_end = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    with EmulatorServer(seed=args.seed, profile=args.profile, mode=args.mode, history_end=history_end) as spotify:
+        print(f"Emulated Spotify at {spotify.url} (profile {args.profile}, seed {args.seed}, {args.mode} tier)")
+        tokens = spotify.login()
+        with tempfile.TemporaryDirectory(prefix="spotify-demo-") as scratch:
+
+            def source() -> Any:
+                return spotify_source(
+                    client_id=spotify.settings.accounts.client_id,
+                    refresh_token=tokens["refresh_token"],
+                    api_base_url=spotify.api_url,
+                    accounts_base_url=spotify.url,
+                    token_cache_path=str(Path(scratch) / "token-cache.json"),
+                )
+
+            result = load(source, label="the emulated account")
+        requests = spotify.control("GET", "stats")["by_endpoint"]
+        api_requests = sum(
+            n for endpoint, statuses in requests.items() if "/v1/" in endpoint for n in statuses.values()
+        )
+        print(f"Requests to the emulated Web API: {api_requests}")
+    print_summary(result["pipeline"])
+    transform_step(args)
+    print(f"Warehouse: {warehouse_path()}  (open it with: duckdb {warehouse_path()})")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python pipeline.py",
+        description="Keep your whole Spotify life in a warehouse you own.",
+        epilog="Without a command, `run` is assumed. Exit codes: 0 done, 1 failed, 2 not configured, "
+        "3 login expired (run `auth`), 4 rate-limited beyond the cap (run again later).",
+    )
+    commands = parser.add_subparsers(dest="command")
+    run = commands.add_parser("run", help="load your Spotify account into the warehouse (the default)")
+    run.add_argument("--no-transform", action="store_true", help="load raw data only; do not run dbt")
+    demo = commands.add_parser("demo", help="the whole pipeline against a local emulated Spotify: no account needed")
+    demo.add_argument("--seed", type=int, default=0, help="library seed (default 0)")
+    demo.add_argument("--profile", choices=("small", "reference", "large"), default="reference")
+    demo.add_argument("--mode", choices=("extended", "development"), default="extended", help="app tier to emulate")
+    demo.add_argument("--no-transform", action="store_true", help="load raw data only; do not run dbt")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command is None:
+        args = build_parser().parse_args(["run", *(argv or sys.argv[1:])])
+    _prepare_dlt()
+    from spotify_source.errors import SpotifySourceError
+
+    try:
+        return command_demo(args) if args.command == "demo" else command_run(args)
+    except SpotifySourceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("Interrupted; what was loaded before is kept. Run again to continue.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

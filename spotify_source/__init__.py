@@ -1,0 +1,197 @@
+"""The Spotify dlt source: a person's profile, playlists, plays, top lists, liked songs, tracks, artists, features.
+
+Resources run in the order listed (the pipeline sets dlt's `fifo` item mode): the fact resources first, then
+`tracks`, `episodes` and `artists`, which land the objects embedded in the facts once each, and `audio_features`,
+which asks Spotify only for what the warehouse lacks. See README.md for
+the table of resources and what each app tier provides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from pathlib import Path
+
+import dlt
+from dlt.common.typing import TDataItem
+from dlt.sources import DltResource
+
+from spotify_source import helpers, settings
+from spotify_source.auth import TokenManager
+from spotify_source.http_client import HttpSettings, SpotifyApi
+from spotify_source.run_context import RunContext
+
+
+@dlt.source(name="spotify", section="spotify", max_table_nesting=1)
+def spotify_source(
+    client_id: str | None = None,
+    refresh_token: dlt.TSecretStrValue | None = None,
+    client_secret: dlt.TSecretStrValue | None = None,
+    api_base_url: str = settings.DEFAULT_API_BASE_URL,
+    accounts_base_url: str = settings.DEFAULT_ACCOUNTS_BASE_URL,
+    max_playlists: int = 20,
+    max_tracks_per_playlist: int = 100,
+    top_limit: int = 20,
+    max_retry_after_seconds: int = 120,
+    max_attempts: int = 3,
+    max_concurrency: int = 4,
+    request_timeout_seconds: float = 30.0,
+    artist_request_budget: int = 100,
+    token_cache_path: str | None = None,
+) -> Sequence[DltResource]:
+    """Everything of one Spotify account. Credentials come from `[sources.spotify]` secrets (or env vars).
+
+    Args:
+        max_playlists: read at most this many playlists of the user's list (owned and followed), in its order.
+        max_tracks_per_playlist: read at most this many entries of each playlist, from the top.
+        top_limit: length of each top list (tracks and artists, for each of the three time ranges).
+        max_retry_after_seconds: wait out a 429 up to this long; beyond it the run stops (exit code 4).
+        artist_request_budget: development tier only: at most this many single `/artists/{id}` calls per run.
+        token_cache_path: owner-only file where access tokens and rotated refresh tokens are kept.
+    """
+    tokens = TokenManager(
+        accounts_base_url,
+        client_id,
+        refresh_token,
+        client_secret=client_secret,
+        cache_path=Path(token_cache_path) if token_cache_path else None,
+        timeout=request_timeout_seconds,
+    )
+    api = SpotifyApi(
+        api_base_url,
+        tokens,
+        HttpSettings(
+            timeout_seconds=request_timeout_seconds,
+            max_attempts=max_attempts,
+            max_retry_after_seconds=max_retry_after_seconds,
+            max_concurrency=max_concurrency,
+        ),
+    )
+    run = RunContext(
+        api, max_playlists=max_playlists, max_tracks_per_playlist=max_tracks_per_playlist, top_limit=top_limit
+    )
+
+    @dlt.resource(name="users", primary_key="id", write_disposition="merge", columns=settings.USER_COLUMNS)
+    def users() -> Iterator[TDataItem]:
+        yield helpers.user_row(run.me(), run.extracted_at)
+
+    @dlt.resource(name="playlists", primary_key="id", write_disposition="merge", columns=settings.PLAYLIST_COLUMNS)
+    def playlists() -> Iterator[TDataItem]:
+        for position, playlist in enumerate(run.playlists()):
+            yield helpers.playlist_row(playlist, run.user_id, position, run.extracted_at)
+
+    @dlt.resource(
+        name="playlist_items",
+        primary_key=("playlist_id", "position"),
+        merge_key="playlist_id",
+        write_disposition={"disposition": "merge", "strategy": "delete-insert"},
+        columns=settings.ENTRY_COLUMNS,
+    )
+    def playlist_items() -> Iterator[TDataItem]:
+        """Entries of playlists whose snapshot changed since the last successful load, replaced whole."""
+        state = dlt.current.resource_state().setdefault("snapshots", {})
+        for playlist in run.playlists():
+            playlist_id, snapshot = playlist["id"], playlist["snapshot_id"]
+            if state.get(playlist_id) == snapshot:
+                run.report.count("playlists_unchanged")
+                continue
+            entries = run.playlist_entries(playlist)
+            if entries is None:
+                continue
+            for position, entry in enumerate(entries):
+                run.embedded(entry.get("item", entry.get("track")))
+                yield helpers.entry_row(entry, playlist_id, snapshot, position, run.user_id, run.extracted_at)
+            state[playlist_id] = snapshot
+            run.report.count("playlists_read")
+
+    @dlt.resource(
+        name="recently_played",
+        primary_key=("user_id", "played_at"),
+        write_disposition="merge",
+        columns=settings.PLAY_COLUMNS,
+    )
+    def recently_played(
+        played_at: dlt.sources.incremental[datetime] = dlt.sources.incremental("played_at", initial_value=None),
+    ) -> Iterator[TDataItem]:
+        """New plays since the last load (`after=` the cursor); notes a gap when all 50 reachable plays are new."""
+        cursor = played_at.last_value
+        for item in run.recently_played(cursor):
+            run.embedded(item["track"])
+            yield helpers.play_row(item, run.user_id, run.extracted_at)
+
+    @dlt.resource(
+        name="top_tracks", primary_key=("user_id", "time_range", "snapshot_date", "rank"), write_disposition="merge"
+    )
+    def top_tracks() -> Iterator[TDataItem]:
+        for time_range, rank, track in run.top("tracks"):
+            run.embedded(track)
+            yield run.top_row(time_range, rank, "track_id", track["id"])
+
+    @dlt.resource(
+        name="top_artists", primary_key=("user_id", "time_range", "snapshot_date", "rank"), write_disposition="merge"
+    )
+    def top_artists() -> Iterator[TDataItem]:
+        for time_range, rank, artist in run.top("artists"):
+            run.full_artist(artist)
+            yield run.top_row(time_range, rank, "artist_id", artist["id"])
+
+    @dlt.resource(name="saved_tracks", primary_key=("user_id", "track_id"), write_disposition="merge")
+    def saved_tracks(
+        added_at: dlt.sources.incremental[datetime] = dlt.sources.incremental(
+            "added_at", initial_value=None, row_order="desc"
+        ),
+    ) -> Iterator[TDataItem]:
+        """Liked songs, newest first: paging stops at the first one already loaded."""
+        for page in run.api.paginate("/me/tracks", params={"limit": settings.PAGE_LIMIT}):
+            run.report.count("saved_tracks_seen", len(page))
+            for item in page:
+                if helpers.is_spotify_track(item.get("track")):
+                    run.embedded(item["track"])
+                    yield {
+                        "user_id": run.user_id,
+                        "track_id": item["track"]["id"],
+                        "added_at": helpers.parse_time(item["added_at"]),
+                        "extracted_at": run.extracted_at,
+                    }
+
+    @dlt.resource(name="tracks", primary_key="id", write_disposition="merge", columns=settings.TRACK_COLUMNS)
+    def tracks() -> Iterator[TDataItem]:
+        """Every track met in entries, plays, top lists and liked songs, once: no request of its own."""
+        yield from run.tracks.values()
+
+    @dlt.resource(name="episodes", primary_key="id", write_disposition="merge")
+    def episodes() -> Iterator[TDataItem]:
+        """Podcast episodes met in playlists."""
+        yield from run.episodes.values()
+
+    @dlt.resource(name="artists", primary_key="id", write_disposition="merge", columns=settings.ARTIST_COLUMNS)
+    def artists() -> Iterator[TDataItem]:
+        """Full artists (genres, images): from top artists, and fetched for artists met in tracks, not stored yet."""
+        known = dlt.current.resource_state().setdefault("known_ids", [])
+        yield from run.artists.values()
+        for artist in run.missing_artists(set(known), artist_request_budget):
+            yield helpers.artist_row(artist, run.extracted_at)
+        known.extend(sorted(run.artists_stored - set(known)))
+
+    @dlt.resource(name="audio_features", primary_key="id", write_disposition="merge")
+    def audio_features() -> Iterator[TDataItem]:
+        """Features for tracks that lack them, in batches of 100; asked no more once the tier says 403."""
+        state = dlt.current.resource_state()
+        resolved = set(state.setdefault("resolved_ids", []))
+        for features in run.missing_audio_features(resolved):
+            yield helpers.audio_features_row(features, run.extracted_at)
+        state["resolved_ids"] = sorted(resolved | run.features_resolved)
+
+    @dlt.resource(name="extraction_runs", write_disposition="append", columns=settings.RUN_COLUMNS)
+    def extraction_runs() -> Iterator[TDataItem]:
+        """The run's summary: tier, what was fetched, skipped and why, gaps in the listening history."""
+        yield run.report.row()
+        run.close()
+
+    return (
+        users, playlists, playlist_items, recently_played, top_tracks, top_artists, saved_tracks, tracks, episodes,
+        artists, audio_features, extraction_runs,
+    )  # fmt: skip
+
+
+__all__ = ["spotify_source"]

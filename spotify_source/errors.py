@@ -1,0 +1,65 @@
+"""What can end a Spotify run early, each with the message a user needs and a distinct exit code.
+
+Messages never contain a token: they are shown to the user and may end up in logs.
+"""
+
+from __future__ import annotations
+
+
+class SpotifySourceError(Exception):
+    """Base of the errors `pipeline.py` turns into a message and an exit code instead of a traceback."""
+
+    exit_code = 1
+
+
+class CredentialsMissing(SpotifySourceError):
+    exit_code = 2
+
+    def __init__(self, missing: str) -> None:
+        super().__init__(
+            f"No Spotify {missing} configured. Run `python pipeline.py auth` to log in, "
+            "or try `python pipeline.py demo` to see everything work without an account."
+        )
+
+
+class LoginExpired(SpotifySourceError):
+    """Spotify answered `invalid_grant`: the refresh token is expired (6 months), revoked or unknown."""
+
+    exit_code = 3
+
+    def __init__(self, description: str) -> None:
+        super().__init__(
+            f"Spotify refused the saved login ({description}). Log in again with `python pipeline.py auth`; "
+            "everything loaded so far is kept."
+        )
+
+
+class RateLimited(SpotifySourceError):
+    """Spotify asked us to wait longer than the configured cap: stop now rather than hang for hours."""
+
+    exit_code = 4
+
+    def __init__(self, retry_after: int, cap: int, reason: str | None = None) -> None:
+        self.retry_after = retry_after
+        why = " (quota exceeded)" if reason == "QUOTA_EXCEEDED" else ""
+        super().__init__(
+            f"Spotify rate-limited this app{why} and asked to wait {retry_after} s, more than the "
+            f"{cap} s cap (`max_retry_after_seconds`). Stopped cleanly; what was loaded is kept. "
+            f"Run again in {_human(retry_after)}."
+        )
+
+
+class SpotifyApiError(SpotifySourceError):
+    """An answer we cannot use after retries (4xx other than those handled, or 5xx that persisted)."""
+
+    def __init__(self, status: int, url: str, message: str) -> None:
+        self.status = status
+        super().__init__(f"Spotify answered {status} for {url}: {message}")
+
+
+def _human(seconds: int) -> str:
+    if seconds < 120:
+        return f"{seconds} seconds"
+    if seconds < 7200:
+        return f"{round(seconds / 60)} minutes"
+    return f"{round(seconds / 3600, 1)} hours"

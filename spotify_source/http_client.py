@@ -1,0 +1,192 @@
+"""The one HTTP client every Spotify request goes through.
+
+Built from dlt's pieces: `RESTClient` with `JSONLinkPaginator` walks Spotify's `next` links; the session under it
+retries with tenacity (which dlt's requests helper also uses), adding the jitter dlt's helper lacks. Policy:
+- 401: `SpotifyBearerAuth` refreshes the token and repeats the request once;
+- 429: wait `Retry-After` when it is within `max_retry_after_seconds`, else raise `RateLimited` (stop the run);
+- 500/502/503/504, dropped connections, timeouts: exponential backoff with full jitter, `max_attempts` in all;
+- at most `max_concurrency` requests in flight, across all threads.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import requests
+from dlt.sources.helpers.rest_client import RESTClient
+from dlt.sources.helpers.rest_client.paginators import JSONLinkPaginator
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, retry_if_result
+from tenacity.wait import wait_random_exponential
+
+from spotify_source.auth import SpotifyBearerAuth, TokenManager
+from spotify_source.errors import RateLimited, SpotifyApiError
+
+TRANSIENT_STATUSES = frozenset({500, 502, 503, 504})
+TRANSIENT_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    timeout_seconds: float = 30.0
+    max_attempts: int = 3
+    """Attempts for transient failures (5xx, dropped connections, timeouts), the first one included."""
+    backoff_seconds: float = 0.5
+    max_backoff_seconds: float = 20.0
+    max_retry_after_seconds: int = 120
+    max_rate_limit_waits: int = 20
+    """How many 429s (each within the cap) one request may wait out before the run stops."""
+    max_concurrency: int = 4
+
+
+class _RetryPolicy:
+    """Which outcomes to retry and how long to wait; 429s and transient failures are counted apart."""
+
+    def __init__(self, settings: HttpSettings) -> None:
+        self.settings = settings
+        self._jitter = wait_random_exponential(multiplier=settings.backoff_seconds, max=settings.max_backoff_seconds)
+
+    def retrying(self) -> Retrying:
+        return Retrying(
+            retry=retry_if_exception_type(TRANSIENT_ERRORS) | retry_if_result(self._retry_response),
+            wait=self._wait,
+            stop=self._stop,
+            reraise=True,
+            retry_error_callback=lambda state: state.outcome.result() if state.outcome else None,
+        )
+
+    @staticmethod
+    def _retry_response(response: requests.Response) -> bool:
+        return response.status_code == 429 or response.status_code in TRANSIENT_STATUSES
+
+    @staticmethod
+    def _is_429(state: RetryCallState) -> bool:
+        outcome = state.outcome
+        return bool(outcome and not outcome.failed and outcome.result().status_code == 429)
+
+    def _wait(self, state: RetryCallState) -> float:
+        if self._is_429(state):
+            response = state.outcome.result()  # type: ignore[union-attr]
+            retry_after = _retry_after(response)
+            if retry_after > self.settings.max_retry_after_seconds:
+                raise RateLimited(retry_after, self.settings.max_retry_after_seconds, _reason(response))
+            return float(retry_after)
+        return self._jitter(state)
+
+    def _stop(self, state: RetryCallState) -> bool:
+        counts = state.__dict__.setdefault("_spotify_counts", {"rate": 0, "transient": 0})
+        if self._is_429(state):
+            counts["rate"] += 1
+            if counts["rate"] > self.settings.max_rate_limit_waits:
+                response = state.outcome.result()  # type: ignore[union-attr]
+                raise RateLimited(_retry_after(response), self.settings.max_retry_after_seconds, _reason(response))
+            return False
+        counts["transient"] += 1
+        return counts["transient"] >= self.settings.max_attempts
+
+
+def _retry_after(response: requests.Response) -> int:
+    try:
+        return max(0, int(response.headers.get("Retry-After", "1")))
+    except ValueError:
+        return 1
+
+
+def _reason(response: requests.Response) -> str | None:
+    try:
+        return response.json().get("error", {}).get("reason")
+    except (ValueError, AttributeError):
+        return None
+
+
+class _RetryingSession(requests.Session):
+    def __init__(self, policy: _RetryPolicy, gate: threading.BoundedSemaphore, timeout: float) -> None:
+        super().__init__()
+        self._policy = policy
+        self._gate = gate
+        self._timeout = timeout
+        adapter = requests.adapters.HTTPAdapter(pool_maxsize=4, max_retries=0)
+        self.mount("http://", adapter)
+        self.mount("https://", adapter)
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        kwargs["timeout"] = kwargs.get("timeout") or self._timeout
+
+        def once() -> requests.Response:
+            with self._gate:
+                return super(_RetryingSession, self).send(request, **kwargs)
+
+        return self._policy.retrying()(once)
+
+
+class SpotifyApi:
+    """GETs against the Web API with Spotify's auth, retry and rate-limit rules; counts what it sent."""
+
+    def __init__(self, api_base_url: str, tokens: TokenManager, settings: HttpSettings | None = None) -> None:
+        self.base_url = api_base_url.rstrip("/")
+        self.tokens = tokens
+        self.settings = settings or HttpSettings()
+        self._policy = _RetryPolicy(self.settings)
+        self._gate = threading.BoundedSemaphore(self.settings.max_concurrency)
+        self._auth = SpotifyBearerAuth(tokens)
+        self._local = threading.local()
+        self._pool = ThreadPoolExecutor(max_workers=self.settings.max_concurrency, thread_name_prefix="spotify")
+
+    def _client(self) -> RESTClient:
+        client = getattr(self._local, "client", None)
+        if client is None:
+            session = _RetryingSession(self._policy, self._gate, self.settings.timeout_seconds)
+            client = RESTClient(base_url=self.base_url, auth=self._auth, session=session)
+            self._local.client = client
+        return client
+
+    def get(self, path: str, params: dict[str, Any] | None = None, allow: Iterable[int] = ()) -> requests.Response:
+        """One GET; statuses in `allow` (403 when probing a tier) come back instead of raising."""
+        response = self._client().get(path, params=params)
+        if response.status_code >= 400 and response.status_code not in set(allow):
+            raise SpotifyApiError(response.status_code, _path_only(response.url), _message(response))
+        return response
+
+    def get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        return self.get(path, params).json()
+
+    def paginate(self, path: str, params: dict[str, Any] | None = None) -> Iterator[list[Any]]:
+        """Walk an offset page's `next` links, yielding each page's `items` (dlt's RESTClient and paginator)."""
+        yield from self._client().paginate(
+            path,
+            params=params,
+            paginator=JSONLinkPaginator(next_url_path="next"),
+            data_selector="items",
+            hooks={"response": [self._raise_for_status]},
+        )
+
+    @staticmethod
+    def _raise_for_status(response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        if response.status_code >= 400:
+            raise SpotifyApiError(response.status_code, _path_only(response.url), _message(response))
+
+    def map(self, function: Callable[[T], R], items: Iterable[T]) -> list[R]:
+        """Run independent calls concurrently (at most `max_concurrency` at once); results in input order."""
+        return list(self._pool.map(function, items))
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _path_only(url: str) -> str:
+    return url.split("?", 1)[0]
+
+
+def _message(response: requests.Response) -> str:
+    try:
+        error = response.json().get("error")
+    except ValueError:
+        return response.reason or "no message"
+    if isinstance(error, dict):
+        return str(error.get("message", "no message"))
+    return str(error or response.reason or "no message")

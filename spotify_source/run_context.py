@@ -1,0 +1,243 @@
+"""One extraction run: the requests it makes, what it has seen, and how it adapts to the app's tier.
+
+Resources ask the run for data; the run knows which requests are still needed (pages at maximum size, full id
+batches, nothing already stored) and records in the report what it skipped and why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from spotify_source import helpers, settings
+from spotify_source.http_client import SpotifyApi
+
+
+def _batches(ids: list[str], size: int) -> list[list[str]]:
+    return [ids[start : start + size] for start in range(0, len(ids), size)]
+
+
+class RunContext:
+    def __init__(self, api: SpotifyApi, max_playlists: int, max_tracks_per_playlist: int, top_limit: int) -> None:
+        self.api = api
+        self.top_limit = top_limit
+        self.max_playlists = max_playlists
+        self.max_tracks_per_playlist = max_tracks_per_playlist
+        self.extracted_at = helpers.now_utc()
+        self.report = helpers.RunReport(started_at=self.extracted_at)
+        self._me: dict[str, Any] | None = None
+        self._playlists: list[dict[str, Any]] | None = None
+        self.track_ids: set[str] = set()
+        self.tracks: dict[str, dict[str, Any]] = {}
+        self.episodes: dict[str, dict[str, Any]] = {}
+        self.artists: dict[str, dict[str, Any]] = {}
+        self.artist_ids: list[str] = []
+        self._artist_ids_seen: set[str] = set()
+        self.artists_stored: set[str] = set()
+        self.features_resolved: set[str] = set()
+
+    # --- who and which tier ---
+
+    def me(self) -> dict[str, Any]:
+        """`/me`, once. Its fields tell the tier: development-mode apps get no `product`/`country` since 2026."""
+        if self._me is None:
+            self._me = self.api.get_json("/me")
+            extended = "product" in self._me or "country" in self._me
+            self.report.tier = "extended" if extended else "development"
+            self.report.user_id = self._me["id"]
+        return self._me
+
+    @property
+    def user_id(self) -> str:
+        return str(self.me()["id"])
+
+    @property
+    def development(self) -> bool:
+        self.me()
+        return self.report.tier == "development"
+
+    # --- playlists ---
+
+    def playlists(self) -> list[dict[str, Any]]:
+        """The first `max_playlists` playlists of the user's list (Spotify's `null` entries skipped)."""
+        if self._playlists is None:
+            found: list[dict[str, Any]] = []
+            if self.max_playlists > 0:
+                for page in self.api.paginate("/me/playlists", params={"limit": settings.PAGE_LIMIT}):
+                    found.extend(p for p in page if p)
+                    if len(found) >= self.max_playlists:
+                        break
+            self._playlists = found[: self.max_playlists]
+            self.report.count("playlists_seen", len(self._playlists))
+        return self._playlists
+
+    def playlist_entries(self, playlist: dict[str, Any]) -> list[dict[str, Any]] | None:
+        """The first `max_tracks_per_playlist` entries, pages fetched concurrently; None when the tier forbids it."""
+        owner = (playlist.get("owner") or {}).get("id")
+        if self.development and owner != self.user_id and not playlist.get("collaborative"):
+            self.report.count("playlists_not_readable")
+            self.report.note(
+                "Development-mode apps may read the items only of playlists the user owns or collaborates on; "
+                "the items of followed playlists were skipped."
+            )
+            return None
+        total = (playlist.get("items") or playlist.get("tracks") or {}).get("total", 0) or 0
+        wanted = min(total, self.max_tracks_per_playlist)
+        offsets = list(range(0, wanted, settings.PAGE_LIMIT))
+        path = f"/playlists/{playlist['id']}/items"
+
+        def page(offset: int) -> Any:
+            params = {
+                "offset": offset,
+                "limit": min(settings.PAGE_LIMIT, wanted - offset),
+                "additional_types": "track,episode",
+            }
+            return self.api.get(path, params, allow=(403,))
+
+        responses = self.api.map(page, offsets)
+        if any(r.status_code == 403 for r in responses):
+            self.report.count("playlists_not_readable")
+            self.report.note(f"Spotify refused the items of playlist {playlist['id']} (403); they were skipped.")
+            return None
+        entries: list[dict[str, Any]] = []
+        for response in responses:
+            entries.extend(response.json()["items"])
+        return entries[:wanted]
+
+    # --- plays and top lists ---
+
+    def recently_played(self, cursor: datetime | None) -> Iterator[dict[str, Any]]:
+        """Plays after the cursor, oldest page first. All 50 reachable plays newer than the cursor = a possible gap."""
+        params: dict[str, Any] = {"limit": settings.RECENTLY_PLAYED_WINDOW}
+        if cursor is not None:
+            params["after"] = helpers.to_unix_ms(cursor)
+        page = self.api.get_json("/me/player/recently-played", params)
+        items: list[dict[str, Any]] = list(page.get("items") or [])
+        while page.get("next"):
+            page = self.api.get_json(page["next"])
+            items.extend(page.get("items") or [])
+        self.report.count("plays_fetched", len(items))
+        if cursor is not None and len(items) >= settings.RECENTLY_PLAYED_WINDOW:
+            oldest = min(helpers.parse_time(i["played_at"]) for i in items)  # type: ignore[type-var]
+            self.report.gaps.append({"gap_after": cursor, "gap_before": oldest})
+            self.report.note(
+                "All 50 plays Spotify keeps were newer than the last run: plays in between may be lost. "
+                "Run more often, or import your Spotify data export for the full history."
+            )
+        yield from items
+
+    def top(self, kind: str) -> Iterator[tuple[str, int, dict[str, Any]]]:
+        """(time range, rank from 1, object) for the three time ranges, fetched concurrently."""
+        limit = self.top_limit
+
+        def fetch(time_range: str) -> list[dict[str, Any]]:
+            items: list[dict[str, Any]] = []
+            for offset in range(0, limit, settings.PAGE_LIMIT):
+                params = {"time_range": time_range, "limit": min(settings.PAGE_LIMIT, limit - offset), "offset": offset}
+                page = self.api.get_json(f"/me/top/{kind}", params)
+                items.extend(page["items"])
+                if not page.get("next"):
+                    break
+            return items[:limit]
+
+        for time_range, items in zip(settings.TIME_RANGES, self.api.map(fetch, settings.TIME_RANGES), strict=True):
+            for rank, item in enumerate(items, start=1):
+                yield time_range, rank, item
+
+    def top_row(self, time_range: str, rank: int, id_column: str, item_id: str) -> dict[str, Any]:
+        return {
+            "user_id": self.user_id,
+            "time_range": time_range,
+            "snapshot_date": self.extracted_at.date(),
+            "rank": rank,
+            id_column: item_id,
+            "extracted_at": self.extracted_at,
+        }
+
+    # --- embedded objects ---
+
+    def embedded(self, obj: dict[str, Any] | None) -> None:
+        """Keep an embedded track or episode for its own table; remember a track's artists for `artists`."""
+        if helpers.is_spotify_track(obj):
+            assert obj is not None
+            self.track_ids.add(obj["id"])
+            self.tracks[obj["id"]] = helpers.track_row(obj, self.extracted_at)
+            for artist in obj.get("artists") or []:
+                artist_id = artist.get("id")
+                if artist_id and artist_id not in self._artist_ids_seen:
+                    self._artist_ids_seen.add(artist_id)
+                    self.artist_ids.append(artist_id)
+        elif obj and obj.get("type") == "episode" and obj.get("id"):
+            self.episodes[obj["id"]] = helpers.episode_row(obj, self.extracted_at)
+
+    def full_artist(self, artist: dict[str, Any]) -> None:
+        self.artists_stored.add(artist["id"])
+        self.artists[artist["id"]] = helpers.artist_row(artist, self.extracted_at)
+
+    def missing_artists(self, known: set[str], budget: int) -> Iterator[dict[str, Any]]:
+        """Artists met this run and not stored: `/artists?ids=` by 50, or single calls within a budget (403)."""
+        missing = [a for a in self.artist_ids if a not in known and a not in self.artists_stored]
+        if not missing:
+            return
+        batches_ok = not self.development
+        if batches_ok:
+            batches = _batches(missing, settings.IDS_PER_BATCH["artists"])
+            responses = self.api.map(
+                lambda ids: self.api.get("/artists", {"ids": ",".join(ids)}, allow=(403,)), batches
+            )
+            if all(r.status_code != 403 for r in responses):
+                self.report.batch_endpoints_available = True
+                for response in responses:
+                    for artist in response.json()["artists"]:
+                        if artist:
+                            self.artists_stored.add(artist["id"])
+                            self.report.count("artists_fetched")
+                            yield artist
+                return
+            self.report.note("`/artists?ids=` answered 403; fell back to single `/artists/{id}` calls.")
+        self.report.batch_endpoints_available = False
+        still = [a for a in missing if a not in self.artists_stored]
+        chosen = still[:budget]
+        if len(still) > budget:
+            self.report.note(
+                f"{len(still) - budget} artists left for later runs (`artist_request_budget` = {budget} per run)."
+            )
+        for artist in self.api.map(lambda a: self.api.get_json(f"/artists/{a}"), chosen):
+            self.artists_stored.add(artist["id"])
+            self.report.count("artists_fetched")
+            yield artist
+
+    def missing_audio_features(self, resolved: set[str]) -> Iterator[dict[str, Any]]:
+        """Features for tracks met this run and not resolved before (`null` answers count as resolved)."""
+        missing = sorted(self.track_ids - resolved)
+        if not missing:
+            return
+        if self.development:
+            self.report.audio_features_available = False
+            self.report.note("Audio features are not available to development-mode apps; none were requested.")
+            return
+        batches = _batches(missing, settings.IDS_PER_BATCH["audio-features"])
+
+        def fetch(batch: list[str]) -> Any:
+            return self.api.get("/audio-features", {"ids": ",".join(batch)}, allow=(403,))
+
+        # The first batch probes the tier; the rest go out concurrently once it answered 200.
+        first = fetch(batches[0])
+        if first.status_code == 403:
+            self.report.audio_features_available = False
+            self.report.note("`/audio-features` answered 403: this app may not read audio features.")
+            return
+        self.report.audio_features_available = True
+        for batch, response in zip(batches, [first, *self.api.map(fetch, batches[1:])], strict=True):
+            if response.status_code == 403:
+                self.report.note("`/audio-features` answered 403 part-way; the rest is left for later runs.")
+                continue
+            self.features_resolved.update(batch)
+            for features in response.json()["audio_features"]:
+                if features:
+                    self.report.count("audio_features_fetched")
+                    yield features
+
+    def close(self) -> None:
+        self.api.close()

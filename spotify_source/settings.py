@@ -1,0 +1,78 @@
+"""Defaults, scopes and table hints of the Spotify source, in one place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+DEFAULT_API_BASE_URL = "https://api.spotify.com/v1"
+DEFAULT_ACCOUNTS_BASE_URL = "https://accounts.spotify.com"
+SCOPES = (
+    "user-read-private user-read-email playlist-read-private playlist-read-collaborative "
+    "user-read-recently-played user-top-read user-library-read"
+)
+TIME_RANGES = ("short_term", "medium_term", "long_term")
+
+PAGE_LIMIT = 50
+"""Largest page of every offset endpoint the source reads (`/items` included: the spec says 50)."""
+IDS_PER_BATCH = {"artists": 50, "tracks": 50, "audio-features": 100}
+RECENTLY_PLAYED_WINDOW = 50
+
+DATASET_NAME = "spotify_raw"
+PIPELINE_NAME = "spotify"
+
+
+def _nullable(data_type: str) -> dict[str, Any]:
+    return {"data_type": data_type, "nullable": True}
+
+
+# Columns a tier may leave out entirely: declared, so they exist (null) even when no row has a value.
+TRACK_COLUMNS: dict[str, Any] = {
+    "popularity": _nullable("bigint"),
+    "isrc": _nullable("text"),
+    "preview_url": _nullable("text"),
+    "album_release_date": _nullable("text"),
+    "album_image_url": _nullable("text"),
+    "extracted_at": {"data_type": "timestamp", "nullable": False},
+}
+ARTIST_COLUMNS: dict[str, Any] = {
+    "popularity": _nullable("bigint"),
+    "followers": _nullable("bigint"),
+    "image_url": _nullable("text"),
+    "extracted_at": {"data_type": "timestamp", "nullable": False},
+}
+USER_COLUMNS: dict[str, Any] = {
+    "display_name": _nullable("text"),
+    "country": _nullable("text"),
+    "email": _nullable("text"),
+    "product": _nullable("text"),
+    "followers": _nullable("bigint"),
+    "image_url": _nullable("text"),
+}
+PLAYLIST_COLUMNS: dict[str, Any] = {
+    "description": _nullable("text"),
+    "owner_display_name": _nullable("text"),
+    "image_url": _nullable("text"),
+}
+ENTRY_COLUMNS: dict[str, Any] = {
+    "track_id": _nullable("text"),
+    "episode_id": _nullable("text"),
+    "local_uri": _nullable("text"),
+    "local_name": _nullable("text"),
+    "local_artist_name": _nullable("text"),
+    "local_album_name": _nullable("text"),
+    "item_duration_ms": _nullable("bigint"),
+    "added_at": _nullable("timestamp"),
+    "added_by": _nullable("text"),
+}
+PLAY_COLUMNS: dict[str, Any] = {
+    "played_at": {"data_type": "timestamp", "nullable": False},
+    "context_type": _nullable("text"),
+    "context_uri": _nullable("text"),
+}
+RUN_COLUMNS: dict[str, Any] = {
+    "user_id": _nullable("text"),
+    "batch_endpoints_available": _nullable("bool"),
+    "audio_features_available": _nullable("bool"),
+    "notes": _nullable("json"),
+    "gaps": _nullable("json"),
+}
