@@ -167,20 +167,30 @@ def spotify_source(
     @dlt.resource(name="artists", primary_key="id", write_disposition="merge", columns=settings.ARTIST_COLUMNS)
     def artists() -> Iterator[TDataItem]:
         """Full artists (genres, images): from top artists, and fetched for artists met in tracks, not stored yet."""
-        known = dlt.current.resource_state().setdefault("known_ids", [])
+        state = dlt.current.resource_state()
+        known = set(state.setdefault("known_ids", []))
+        # Artists met in earlier runs but not fetched yet (the development tier's budget) are still owed.
+        owed = [a for a in state.get("pending_ids", []) if a not in known]
         yield from run.artists.values()
-        for artist in run.missing_artists(set(known), artist_request_budget):
+        for artist in run.missing_artists(known, artist_request_budget, owed):
             yield helpers.artist_row(artist, run.extracted_at)
-        known.extend(sorted(run.artists_stored - set(known)))
+        state["known_ids"] = sorted(known | run.artists_stored)
+        state["pending_ids"] = [a for a in dict.fromkeys([*owed, *run.artist_ids]) if a not in run.artists_stored
+                                and a not in known]  # fmt: skip
 
-    @dlt.resource(name="audio_features", primary_key="id", write_disposition="merge")
+    @dlt.resource(
+        name="audio_features", primary_key="id", write_disposition="merge", columns=settings.AUDIO_FEATURE_COLUMNS
+    )
     def audio_features() -> Iterator[TDataItem]:
         """Features for tracks that lack them, in batches of 100; asked no more once the tier says 403."""
         state = dlt.current.resource_state()
         resolved = set(state.setdefault("resolved_ids", []))
-        for features in run.missing_audio_features(resolved):
+        owed = [t for t in state.get("pending_ids", []) if t not in resolved]
+        for features in run.missing_audio_features(resolved, owed):
             yield helpers.audio_features_row(features, run.extracted_at)
-        state["resolved_ids"] = sorted(resolved | run.features_resolved)
+        resolved |= run.features_resolved
+        state["resolved_ids"] = sorted(resolved)
+        state["pending_ids"] = sorted((set(owed) | run.track_ids) - resolved)
 
     @dlt.resource(name="extraction_runs", write_disposition="append", columns=settings.RUN_COLUMNS)
     def extraction_runs() -> Iterator[TDataItem]:

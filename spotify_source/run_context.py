@@ -175,9 +175,11 @@ class RunContext:
         self.artists_stored.add(artist["id"])
         self.artists[artist["id"]] = helpers.artist_row(artist, self.extracted_at)
 
-    def missing_artists(self, known: set[str], budget: int) -> Iterator[dict[str, Any]]:
-        """Artists met this run and not stored: `/artists?ids=` by 50, or single calls within a budget (403)."""
-        missing = [a for a in self.artist_ids if a not in known and a not in self.artists_stored]
+    def missing_artists(self, known: set[str], budget: int, owed: list[str]) -> Iterator[dict[str, Any]]:
+        """Artists owed from earlier runs or met in this one, not stored: `/artists?ids=` by 50, or single
+        `/artists/{id}` calls within a per-run budget where batches answer 403."""
+        candidates = dict.fromkeys([*owed, *self.artist_ids])
+        missing = [a for a in candidates if a not in known and a not in self.artists_stored]
         if not missing:
             return
         batches_ok = not self.development
@@ -208,9 +210,10 @@ class RunContext:
             self.report.count("artists_fetched")
             yield artist
 
-    def missing_audio_features(self, resolved: set[str]) -> Iterator[dict[str, Any]]:
-        """Features for tracks met this run and not resolved before (`null` answers count as resolved)."""
-        missing = sorted(self.track_ids - resolved)
+    def missing_audio_features(self, resolved: set[str], owed: list[str]) -> Iterator[dict[str, Any]]:
+        """Features for tracks owed from earlier runs or met in this one and not resolved before (a `null`
+        answer, a track Spotify has no features for, counts as resolved)."""
+        missing = sorted((self.track_ids | set(owed)) - resolved)
         if not missing:
             return
         if self.development:

@@ -76,3 +76,22 @@ RUN_COLUMNS: dict[str, Any] = {
     "notes": _nullable("json"),
     "gaps": _nullable("json"),
 }
+AUDIO_FEATURE_COLUMNS: dict[str, Any] = {
+    "id": {"data_type": "text", "nullable": False},
+    **{
+        name: _nullable("double")
+        for name in (
+            "danceability",
+            "energy",
+            "loudness",
+            "speechiness",
+            "acousticness",
+            "instrumentalness",
+            "liveness",
+            "valence",
+            "tempo",
+        )
+    },  # fmt: skip
+    **{name: _nullable("bigint") for name in ("key", "mode", "time_signature", "duration_ms")},
+    "extracted_at": {"data_type": "timestamp", "nullable": False},
+}
