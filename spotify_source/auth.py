@@ -22,7 +22,8 @@ from requests.auth import AuthBase
 from spotify_source.errors import CredentialsMissing, LoginExpired, SpotifyApiError
 
 REFRESH_MARGIN_SECONDS = 60
-"""Refresh this long before the access token expires, so no request goes out with a token about to lapse."""
+"""Refresh this long before the access token expires (a tenth of its life for short-lived tokens), so no request
+goes out with a token about to lapse."""
 
 
 @dataclass
@@ -71,6 +72,7 @@ class TokenManager:
         self._timeout = timeout
         self._lock = threading.Lock()
         self._state = self._load(refresh_token)
+        self._margin = REFRESH_MARGIN_SECONDS
         self.refreshes = 0
         self.rotations = 0
 
@@ -100,7 +102,7 @@ class TokenManager:
 
     def access_token(self) -> str:
         with self._lock:
-            if not self._state.access_token or time.time() >= self._state.expires_at - REFRESH_MARGIN_SECONDS:
+            if not self._state.access_token or time.time() >= self._state.expires_at - self._margin:
                 self._refresh()
             assert self._state.access_token
             return self._state.access_token
@@ -130,7 +132,9 @@ class TokenManager:
             raise SpotifyApiError(answer.status_code, self._token_url, _oauth_error(answer) or "token refresh failed")
         payload = answer.json()
         self._state.access_token = payload["access_token"]
-        self._state.expires_at = time.time() + float(payload.get("expires_in", 3600))
+        lifetime = float(payload.get("expires_in", 3600))
+        self._state.expires_at = time.time() + lifetime
+        self._margin = min(REFRESH_MARGIN_SECONDS, lifetime / 10)
         self.refreshes += 1
         if payload.get("refresh_token") and payload["refresh_token"] != self._state.refresh_token:
             self._state.refresh_token = payload["refresh_token"]

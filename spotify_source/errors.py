@@ -5,6 +5,8 @@ Messages never contain a token: they are shown to the user and may end up in log
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 
 class SpotifySourceError(Exception):
     """Base of the errors `pipeline.py` turns into a message and an exit code instead of a traceback."""
@@ -45,7 +47,8 @@ class RateLimited(SpotifySourceError):
         super().__init__(
             f"Spotify rate-limited this app{why} and asked to wait {retry_after} s, more than the "
             f"{cap} s cap (`max_retry_after_seconds`). Stopped cleanly; what was loaded is kept. "
-            f"Run again in {_human(retry_after)}."
+            f"Run again in {_human(retry_after)} (after "
+            f"{(datetime.now(UTC) + timedelta(seconds=retry_after)).strftime('%Y-%m-%d %H:%M')} UTC)."
         )
 
 

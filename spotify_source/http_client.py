@@ -105,8 +105,17 @@ def _reason(response: requests.Response) -> str | None:
 
 
 class _RetryingSession(requests.Session):
-    def __init__(self, policy: _RetryPolicy, gate: threading.BoundedSemaphore, timeout: float) -> None:
+    """A session whose `send` retries by the policy, then raises for any error status the caller did not allow.
+
+    The check sits after the retries (not in a response hook, which runs inside each attempt) so a 429 or 503
+    that a retry resolves never surfaces, and one that persists always does.
+    """
+
+    def __init__(
+        self, policy: _RetryPolicy, gate: threading.BoundedSemaphore, timeout: float, allowed: Callable[[], set[int]]
+    ) -> None:
         super().__init__()
+        self._allowed = allowed
         self._policy = policy
         self._gate = gate
         self._timeout = timeout
@@ -121,7 +130,10 @@ class _RetryingSession(requests.Session):
             with self._gate:
                 return super(_RetryingSession, self).send(request, **kwargs)
 
-        return self._policy.retrying()(once)
+        response = self._policy.retrying()(once)
+        if response.status_code >= 400 and response.status_code not in self._allowed():
+            raise SpotifyApiError(response.status_code, _path_only(response.url), _message(response))
+        return response
 
 
 class SpotifyApi:
@@ -140,17 +152,20 @@ class SpotifyApi:
     def _client(self) -> RESTClient:
         client = getattr(self._local, "client", None)
         if client is None:
-            session = _RetryingSession(self._policy, self._gate, self.settings.timeout_seconds)
+            session = _RetryingSession(
+                self._policy, self._gate, self.settings.timeout_seconds, lambda: getattr(self._local, "allow", set())
+            )
             client = RESTClient(base_url=self.base_url, auth=self._auth, session=session)
             self._local.client = client
         return client
 
     def get(self, path: str, params: dict[str, Any] | None = None, allow: Iterable[int] = ()) -> requests.Response:
         """One GET; statuses in `allow` (403 when probing a tier) come back instead of raising."""
-        response = self._client().get(path, params=params)
-        if response.status_code >= 400 and response.status_code not in set(allow):
-            raise SpotifyApiError(response.status_code, _path_only(response.url), _message(response))
-        return response
+        self._local.allow = set(allow)
+        try:
+            return self._client().get(path, params=params)
+        finally:
+            self._local.allow = set()
 
     def get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
         return self.get(path, params).json()
@@ -162,13 +177,8 @@ class SpotifyApi:
             params=params,
             paginator=JSONLinkPaginator(next_url_path="next"),
             data_selector="items",
-            hooks={"response": [self._raise_for_status]},
+            hooks={"response": []},  # errors are raised by the session, after its retries
         )
-
-    @staticmethod
-    def _raise_for_status(response: requests.Response, *args: Any, **kwargs: Any) -> None:
-        if response.status_code >= 400:
-            raise SpotifyApiError(response.status_code, _path_only(response.url), _message(response))
 
     def map(self, function: Callable[[T], R], items: Iterable[T]) -> list[R]:
         """Run independent calls concurrently (at most `max_concurrency` at once); results in input order."""

@@ -91,7 +91,7 @@ AUDIO_FEATURE_COLUMNS: dict[str, Any] = {
             "valence",
             "tempo",
         )
-    },  # fmt: skip
+    },
     **{name: _nullable("bigint") for name in ("key", "mode", "time_signature", "duration_ms")},
     "extracted_at": {"data_type": "timestamp", "nullable": False},
 }
