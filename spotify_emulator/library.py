@@ -256,7 +256,7 @@ def generate(seed: int = 0, profile: str = "reference", history_end: datetime = 
     def rng(part: str) -> random.Random:
         return random.Random(f"{seed}:{profile}:{part}")
 
-    user, users = _make_users(rng("users"), spec)
+    user, users = _make_users(rng("users"), spec, seed)
     artists = _make_artists(rng("artists"), spec)
     albums, tracks = _make_catalog(rng("catalog"), spec, list(artists))
     features = _make_audio_features(rng("features"), tracks)
@@ -293,7 +293,12 @@ def _user_id(rng: random.Random) -> str:
     return "31" + "".join(rng.choice("abcdefghijklmnopqrstuvwxyz234567") for _ in range(26))
 
 
-def _make_users(rng: random.Random, spec: Profile) -> tuple[User, dict[str, User]]:
+def has_nameless_user(seed: int) -> bool:
+    """Whether this seed's user has `display_name: null`, as some real accounts do (every fourth seed)."""
+    return seed % 4 == 3
+
+
+def _make_users(rng: random.Random, spec: Profile, seed: int) -> tuple[User, dict[str, User]]:
     def make(display: str | None, login: str) -> User:
         return User(
             id=_user_id(rng),
@@ -307,7 +312,7 @@ def _make_users(rng: random.Random, spec: Profile) -> tuple[User, dict[str, User
         )
 
     first, last = names.person_name(rng)
-    me = make(f"{first} {last}", f"{first}.{last}")
+    me = make(None if has_nameless_user(seed) else f"{first} {last}", f"{first}.{last}")
     users: dict[str, User] = {me.id: me}
     spotify = User("spotify", "Spotify", "editors@example.com", "SE", "premium", 4_000_000, spotify_id(rng), True)
     users[spotify.id] = spotify
