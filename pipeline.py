@@ -18,7 +18,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -57,11 +56,12 @@ def load(source_factory: Callable[[], Any], *, label: str) -> dict[str, Any]:
         dataset_name="spotify_raw",
         pipelines_dir=str(pipelines_dir()),
     )
-    print(f"Loading {label} into {path} (dataset spotify_raw) ...", flush=True)
-    started = time.monotonic()
+    print(f"Loading {label} into {path} (dataset spotify_raw)", flush=True)
     try:
         source = source_factory()
-        pipeline.run(source)
+        _step("1/3 extracting from Spotify", lambda: pipeline.extract(source))
+        _step("2/3 normalising", pipeline.normalize)
+        _step("3/3 loading into DuckDB", pipeline.load)
     except SpotifySourceError:
         raise
     except Exception as exc:  # dlt wraps what the source raised; unwrap ours so the user gets its message
@@ -73,8 +73,19 @@ def load(source_factory: Callable[[], Any], *, label: str) -> dict[str, Any]:
         raise
     normalize = pipeline.last_trace.last_normalize_info
     rows = dict(sorted(normalize.row_counts.items())) if normalize else {}
-    print(f"Loaded in {time.monotonic() - started:.1f} s.")
     return {"rows": rows, "pipeline": pipeline}
+
+
+def _step(title: str, action: Callable[[], Any]) -> None:
+    """One line per pipeline step, finished with its duration: the progress a user sees."""
+    print(f"  {title} ...", end="", flush=True)
+    started = time.monotonic()
+    try:
+        action()
+    except BaseException:
+        print(" failed", flush=True)
+        raise
+    print(f" {time.monotonic() - started:.1f} s", flush=True)
 
 
 def print_summary(pipeline: Any) -> None:
@@ -100,7 +111,36 @@ def print_summary(pipeline: Any) -> None:
 
 
 def _yes_no(value: object) -> str:
-    return "unknown" if value is None else ("yes" if value else "no")
+    return "not asked this run" if value is None else ("yes" if value else "no")
+
+
+class WarehouseInUse(Exception):
+    """The warehouse holds another account: the demo must never mix its data into someone's real history."""
+
+    exit_code = 2
+
+    def __init__(self, accounts: set[str]) -> None:
+        super().__init__(
+            f"{warehouse_path()} already holds data of another Spotify account ({len(accounts)} user(s)); the demo "
+            "will not mix its emulated account into it. Run the demo into its own file, e.g. "
+            "`SPOTIFY_DUCKDB=data/demo.duckdb python pipeline.py demo`."
+        )
+
+
+def accounts_in_warehouse() -> set[str]:
+    """User ids already loaded into the warehouse (none if it does not exist yet)."""
+    path = warehouse_path()
+    if not path.exists():
+        return set()
+    import duckdb
+
+    with duckdb.connect(str(path), read_only=True) as connection:
+        tables = connection.execute(
+            "select 1 from information_schema.tables where table_schema = 'spotify_raw' and table_name = 'users'"
+        ).fetchall()
+        if not tables:
+            return set()
+        return {row[0] for row in connection.execute("select id from spotify_raw.users").fetchall()}
 
 
 def transform_step(args: argparse.Namespace) -> None:
@@ -124,9 +164,13 @@ def command_demo(args: argparse.Namespace) -> int:
     from spotify_emulator import EmulatorServer
     from spotify_source import spotify_source
 
-    history_end = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
-    with EmulatorServer(seed=args.seed, profile=args.profile, mode=args.mode, history_end=history_end) as spotify:
+    # The library's own fixed history end keeps the demo deterministic: a second demo run finds nothing new.
+    with EmulatorServer(seed=args.seed, profile=args.profile, mode=args.mode) as spotify:
         print(f"Emulated Spotify at {spotify.url} (profile {args.profile}, seed {args.seed}, {args.mode} tier)")
+        demo_user = spotify.control("GET", "ground-truth")["user"]["id"]
+        others = accounts_in_warehouse() - {demo_user}
+        if others:
+            raise WarehouseInUse(others)
         tokens = spotify.login()
         with tempfile.TemporaryDirectory(prefix="spotify-demo-") as scratch:
 
@@ -178,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         return command_demo(args) if args.command == "demo" else command_run(args)
-    except SpotifySourceError as exc:
+    except (SpotifySourceError, WarehouseInUse) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:

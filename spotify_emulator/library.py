@@ -624,11 +624,12 @@ def _sprinkle_specials(
 ) -> None:
     """Put the awkward cases Spotify produces into the user's own playlists, where every tier can read them:
     the same track twice, local files, podcast episodes and an unavailable (`null`) item."""
-    own = [p for p in playlists if p.owner_id == me.id and p.entries]
+    # Among the first 20 listed and within the first 90 entries, so a run with default limits meets them all.
+    own = [p for p in playlists[:20] if p.owner_id == me.id and p.entries]
     own.sort(key=lambda p: len(p.entries))
 
     def insert(playlist: Playlist, entry: PlaylistEntry) -> None:
-        position = rng.randrange(0, len(playlist.entries) + 1)
+        position = rng.randrange(0, min(len(playlist.entries), 90) + 1)
         playlist.entries.insert(position, entry)
 
     def stamp(playlist: Playlist) -> tuple[datetime | None, str | None]:
