@@ -38,6 +38,8 @@ def pipelines_dir() -> Path:
 def _prepare_dlt() -> None:
     # The source relies on dlt running its resources in order; .dlt/config.toml says so, this covers other cwds.
     os.environ.setdefault("EXTRACT__NEXT_ITEM_MODE", "fifo")
+    # dlt's anonymous telemetry would call out to the internet: this project talks to nothing it was not asked to.
+    os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
     os.environ.setdefault("RUNTIME__LOG_LEVEL", "WARNING")
     os.chdir(ROOT)  # dlt reads .dlt/config.toml and secrets.toml from the working directory
 
@@ -199,10 +201,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python pipeline.py",
         description="Keep your whole Spotify life in a warehouse you own.",
-        epilog="Without a command, `run` is assumed. Exit codes: 0 done, 1 failed, 2 not configured, "
-        "3 login expired (run `auth`), 4 rate-limited beyond the cap (run again later).",
+        epilog="Without a command, `run` is assumed, with its options (`python pipeline.py --no-transform`). "
+        "Exit codes: 0 done, 1 failed, 2 not configured or bad usage, 3 login expired (run `auth`), "
+        "4 rate-limited beyond the cap (run again later).",
     )
-    commands = parser.add_subparsers(dest="command")
+    commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="load your Spotify account into the warehouse (the default)")
     run.add_argument("--no-transform", action="store_true", help="load raw data only; do not run dbt")
     demo = commands.add_parser("demo", help="the whole pipeline against a local emulated Spotify: no account needed")
@@ -213,10 +216,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+COMMANDS = ("run", "demo")
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    if args.command is None:
-        args = build_parser().parse_args(["run", *(argv or sys.argv[1:])])
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if not arguments or (arguments[0] not in COMMANDS and arguments[0] not in ("-h", "--help")):
+        arguments.insert(0, "run")  # `python pipeline.py --no-transform` means `run --no-transform`
+    args = build_parser().parse_args(arguments)
     _prepare_dlt()
     from spotify_source.errors import SpotifySourceError
 

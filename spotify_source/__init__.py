@@ -195,7 +195,7 @@ def spotify_source(
     @dlt.resource(name="extraction_runs", write_disposition="append", columns=settings.RUN_COLUMNS)
     def extraction_runs() -> Iterator[TDataItem]:
         """The run's summary: tier, what was fetched, skipped and why, gaps in the listening history."""
-        yield run.report.row()
+        yield run.summary_row()
         run.close()
 
     return (

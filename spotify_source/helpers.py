@@ -203,7 +203,7 @@ class RunReport:
         if message not in self.notes:
             self.notes.append(message)
 
-    def row(self, requests_sent: int | None = None) -> dict[str, Any]:
+    def row(self) -> dict[str, Any]:
         return {
             "run_started_at": self.started_at,
             "run_finished_at": now_utc(),

@@ -112,9 +112,15 @@ class _RetryingSession(requests.Session):
     """
 
     def __init__(
-        self, policy: _RetryPolicy, gate: threading.BoundedSemaphore, timeout: float, allowed: Callable[[], set[int]]
+        self,
+        policy: _RetryPolicy,
+        gate: threading.BoundedSemaphore,
+        timeout: float,
+        allowed: Callable[[], set[int]],
+        sent: Callable[[], None],
     ) -> None:
         super().__init__()
+        self._sent = sent
         self._allowed = allowed
         self._policy = policy
         self._gate = gate
@@ -128,6 +134,7 @@ class _RetryingSession(requests.Session):
 
         def once() -> requests.Response:
             with self._gate:
+                self._sent()
                 return super(_RetryingSession, self).send(request, **kwargs)
 
         response = self._policy.retrying()(once)
@@ -148,12 +155,23 @@ class SpotifyApi:
         self._auth = SpotifyBearerAuth(tokens)
         self._local = threading.local()
         self._pool = ThreadPoolExecutor(max_workers=self.settings.max_concurrency, thread_name_prefix="spotify")
+        self._count_lock = threading.Lock()
+        self.requests_sent = 0
+        """Every attempt sent to the Web API, retries included (the 401 repeat is counted by Spotify, not here)."""
+
+    def _count_request(self) -> None:
+        with self._count_lock:
+            self.requests_sent += 1
 
     def _client(self) -> RESTClient:
         client = getattr(self._local, "client", None)
         if client is None:
             session = _RetryingSession(
-                self._policy, self._gate, self.settings.timeout_seconds, lambda: getattr(self._local, "allow", set())
+                self._policy,
+                self._gate,
+                self.settings.timeout_seconds,
+                lambda: getattr(self._local, "allow", set()),
+                self._count_request,
             )
             client = RESTClient(base_url=self.base_url, auth=self._auth, session=session)
             self._local.client = client

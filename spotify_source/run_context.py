@@ -242,5 +242,9 @@ class RunContext:
                     self.report.count("audio_features_fetched")
                     yield features
 
+    def summary_row(self) -> dict[str, Any]:
+        self.report.counts["api_requests"] = self.api.requests_sent
+        return self.report.row()
+
     def close(self) -> None:
         self.api.close()

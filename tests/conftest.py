@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -10,6 +11,10 @@ import pytest
 import requests
 
 from spotify_emulator import EmulatorServer
+
+# Tests talk to 127.0.0.1 only: no dlt telemetry, and dlt runs resources in the order the source relies on.
+os.environ["RUNTIME__DLTHUB_TELEMETRY"] = "false"
+os.environ.setdefault("EXTRACT__NEXT_ITEM_MODE", "fifo")
 
 
 @dataclass

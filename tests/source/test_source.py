@@ -123,8 +123,20 @@ def test_plays_top_lists_and_saved_tracks(first_run: Any) -> None:
 
 
 def test_first_run_makes_the_minimum_number_of_requests(first_run: Any) -> None:
-    _, truth, development, requests = first_run
+    harness, truth, development, requests = first_run
     assert requests == minimum_requests(expected(truth, development), truth, development)
+    (counted,) = harness.query("select count_api_requests from spotify_raw.extraction_runs")[0]
+    assert counted == sum(requests.values()), "the run's own count agrees with the emulator's"
+
+
+def test_episodes_met_in_playlists(first_run: Any) -> None:
+    harness, truth, development, _ = first_run
+    exp = expected(truth, development)
+    episodes = {e["id"]: e for e in truth["episodes"]}
+    want = {e["episode_id"] for es in exp.entries.values() for e in es if e["episode_id"]}
+    rows = harness.query("select id, name, show_id from spotify_raw.episodes")
+    assert {r[0] for r in rows} == want and want
+    assert all((name, show) == (episodes[i]["name"], episodes[i]["show_id"]) for i, name, show in rows)
 
 
 @pytest.mark.parametrize("mode", MODES)
