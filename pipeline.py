@@ -145,12 +145,51 @@ def accounts_in_warehouse() -> set[str]:
         return {row[0] for row in connection.execute("select id from spotify_raw.users").fetchall()}
 
 
+class TransformFailed(Exception):
+    """dbt failed (a model or a data test): the raw data is loaded, the final tables are not trusted."""
+
+    exit_code = 5
+
+
+DBT_PROJECT = ROOT / "dbt_project"
+
+
+def run_dbt(arguments: list[str]) -> None:
+    """Run dbt in-process (dbt's Python runner) on the project and profile beside this file, on $SPOTIFY_DUCKDB.
+
+    Raises TransformFailed with dbt's own messages when anything fails.
+    """
+    os.environ.setdefault("DO_NOT_TRACK", "1")  # dbt sends no usage statistics either
+    os.environ["SPOTIFY_DUCKDB"] = str(warehouse_path().resolve())
+    from dbt.cli.main import dbtRunner
+
+    result = dbtRunner().invoke(
+        [*arguments, "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT), "--quiet"]
+    )
+    if not result.success:
+        failures = []
+        for node_result in getattr(result.result, "results", None) or []:
+            if str(node_result.status) in ("error", "fail"):
+                failures.append(f"{node_result.node.name}: {node_result.message}")
+        detail = "\n  ".join(failures) or str(result.exception or "see the dbt output above")
+        raise TransformFailed(
+            f"dbt {' '.join(arguments)} failed; the raw data is loaded, the final tables may be stale:\n  {detail}"
+        )
+
+
 def transform_step(args: argparse.Namespace) -> None:
+    """`dbt build`: staging views and the final tables in schema `spotify`, with their tests."""
     if args.no_transform:
         print("Transform skipped (--no-transform).")
         return
-    if not (ROOT / "dbt_project" / "dbt_project.yml").exists():
-        print("Transform: the dbt project is not part of this version yet; raw data only.")
+    print("Building the final tables with dbt (schema spotify) ...", end="", flush=True)
+    started = time.monotonic()
+    try:
+        run_dbt(["build"])
+    except TransformFailed:
+        print(" failed", flush=True)
+        raise
+    print(f" {time.monotonic() - started:.1f} s", flush=True)
 
 
 def command_run(args: argparse.Namespace) -> int:
@@ -203,16 +242,16 @@ def build_parser() -> argparse.ArgumentParser:
         description="Keep your whole Spotify life in a warehouse you own.",
         epilog="Without a command, `run` is assumed, with its options (`python pipeline.py --no-transform`). "
         "Exit codes: 0 done, 1 failed, 2 not configured or bad usage, 3 login expired (run `auth`), "
-        "4 rate-limited beyond the cap (run again later).",
+        "4 rate-limited beyond the cap (run again later), 5 dbt failed (raw data loaded).",
     )
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="load your Spotify account into the warehouse (the default)")
-    run.add_argument("--no-transform", action="store_true", help="load raw data only; do not run dbt")
+    run.add_argument("--no-transform", action="store_true", help="load raw data only; do not run dbt build")
     demo = commands.add_parser("demo", help="the whole pipeline against a local emulated Spotify: no account needed")
     demo.add_argument("--seed", type=int, default=0, help="library seed (default 0)")
     demo.add_argument("--profile", choices=("small", "reference", "large"), default="reference")
     demo.add_argument("--mode", choices=("extended", "development"), default="extended", help="app tier to emulate")
-    demo.add_argument("--no-transform", action="store_true", help="load raw data only; do not run dbt")
+    demo.add_argument("--no-transform", action="store_true", help="load raw data only; do not run dbt build")
     return parser
 
 
@@ -229,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         return command_demo(args) if args.command == "demo" else command_run(args)
-    except (SpotifySourceError, WarehouseInUse) as exc:
+    except (SpotifySourceError, WarehouseInUse, TransformFailed) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:

@@ -1,0 +1,27 @@
+{#- `is_items_accessible`: the entries of the playlist's current snapshot are in the warehouse (or it is empty). -#}
+with playlists as (
+    select * from {{ ref('stg_spotify__playlists') }}
+),
+
+read_snapshots as (
+    select distinct playlist_id, snapshot_id from {{ ref('stg_spotify__playlist_items') }}
+)
+
+select
+    playlists.playlist_id,
+    playlists.user_id,
+    playlists.playlist_name,
+    playlists.description,
+    playlists.owner_id,
+    playlists.owner_name,
+    playlists.is_public,
+    playlists.is_collaborative,
+    playlists.snapshot_id,
+    playlists.track_count,
+    cast(null as {{ spotify_type('integer') }}) as followers_count,
+    (read_snapshots.playlist_id is not null or playlists.track_count = 0) as is_items_accessible,
+    playlists.image_url,
+    playlists.extracted_at
+from playlists
+left join read_snapshots
+    on read_snapshots.playlist_id = playlists.playlist_id and read_snapshots.snapshot_id = playlists.snapshot_id

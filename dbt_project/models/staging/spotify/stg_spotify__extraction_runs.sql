@@ -1,0 +1,18 @@
+with source as (
+    select * from {{ source('spotify', 'extraction_runs') }}
+),
+
+renamed as (
+    select
+        cast(run_started_at as {{ spotify_type('timestamp') }}) as run_started_at,
+        cast(run_finished_at as {{ spotify_type('timestamp') }}) as run_finished_at,
+        cast(user_id as {{ spotify_type('string') }}) as user_id,
+        cast(tier as {{ spotify_type('string') }}) as tier,
+        cast(batch_endpoints_available as {{ spotify_type('boolean') }}) as is_batch_endpoints_available,
+        cast(audio_features_available as {{ spotify_type('boolean') }}) as is_audio_features_available,
+        cast(notes as {{ spotify_type('string') }}) as notes_json,
+        cast(gaps as {{ spotify_type('string') }}) as gaps_json
+    from source
+)
+
+select * from renamed

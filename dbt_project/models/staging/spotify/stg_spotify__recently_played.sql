@@ -1,0 +1,16 @@
+with source as (
+    select * from {{ source('spotify', 'recently_played') }}
+),
+
+renamed as (
+    select
+        cast(user_id as {{ spotify_type('string') }}) as user_id,
+        cast(played_at as {{ spotify_type('timestamp') }}) as played_at,
+        cast(track_id as {{ spotify_type('string') }}) as track_id,
+        cast(context_type as {{ spotify_type('string') }}) as context_type,
+        cast(context_uri as {{ spotify_type('string') }}) as context_uri,
+        cast(extracted_at as {{ spotify_type('timestamp') }}) as extracted_at
+    from source
+)
+
+select * from renamed
