@@ -163,9 +163,12 @@ def run_dbt(arguments: list[str]) -> None:
     os.environ["SPOTIFY_DUCKDB"] = str(warehouse_path().resolve())
     from dbt.cli.main import dbtRunner
 
-    result = dbtRunner().invoke(
-        [*arguments, "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT), "--quiet"]
-    )
+    try:
+        result = dbtRunner().invoke(
+            [*arguments, "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT), "--quiet"]
+        )
+    finally:
+        _release_duckdb()
     if not result.success:
         failures = []
         for node_result in getattr(result.result, "results", None) or []:
@@ -175,6 +178,23 @@ def run_dbt(arguments: list[str]) -> None:
         raise TransformFailed(
             f"dbt {' '.join(arguments)} failed; the raw data is loaded, the final tables may be stale:\n  {detail}"
         )
+
+
+def _release_duckdb() -> None:
+    """Close the DuckDB instance dbt-duckdb keeps open in this process after a run.
+
+    While it stays open DuckDB refuses every other connection to the file with another configuration (a read-only
+    reader, dlt's next load), so a process that goes on after dbt, a test or a scheduler, would be locked out.
+    dbt-duckdb has no public call for this; `_ENV` is its process-wide environment.
+    """
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:
+        return
+    environment = DuckDBConnectionManager._ENV
+    if environment is not None:
+        environment.close()
+        DuckDBConnectionManager._ENV = None
 
 
 def transform_step(args: argparse.Namespace) -> None:

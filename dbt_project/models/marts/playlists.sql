@@ -1,10 +1,25 @@
-{#- `is_items_accessible`: the entries of the playlist's current snapshot are in the warehouse (or it is empty). -#}
+{#-
+    `is_items_accessible`: the entries of the playlist's current snapshot are in the warehouse, or the playlist is
+    empty and the app's tier may read it (a development-mode app may not read followed playlists, empty or not).
+-#}
 with playlists as (
     select * from {{ ref('stg_spotify__playlists') }}
 ),
 
 read_snapshots as (
     select distinct playlist_id, snapshot_id from {{ ref('stg_spotify__playlist_items') }}
+),
+
+latest_tier as (
+    select user_id, tier
+    from (
+        select
+            user_id,
+            tier,
+            row_number() over (partition by user_id order by run_started_at desc) as recency
+        from {{ ref('stg_spotify__extraction_runs') }}
+    ) as runs
+    where recency = 1
 )
 
 select
@@ -19,9 +34,20 @@ select
     playlists.snapshot_id,
     playlists.track_count,
     cast(null as {{ spotify_type('integer') }}) as followers_count,
-    (read_snapshots.playlist_id is not null or playlists.track_count = 0) as is_items_accessible,
+    (
+        read_snapshots.playlist_id is not null
+        or (
+            playlists.track_count = 0
+            and (
+                coalesce(latest_tier.tier, 'extended') != 'development'
+                or playlists.owner_id = playlists.user_id
+                or playlists.is_collaborative
+            )
+        )
+    ) as is_items_accessible,
     playlists.image_url,
     playlists.extracted_at
 from playlists
 left join read_snapshots
     on read_snapshots.playlist_id = playlists.playlist_id and read_snapshots.snapshot_id = playlists.snapshot_id
+left join latest_tier on latest_tier.user_id = playlists.user_id
