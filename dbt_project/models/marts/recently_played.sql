@@ -19,8 +19,12 @@
 with plays as (
     select * from {{ ref('stg_spotify__recently_played') }}
     {% if is_incremental() %}
+    -- dateadd gives a DATETIME on BigQuery, which does not compare with a TIMESTAMP: the bound is cast back.
     where played_at >= (
-        select {{ dbt.dateadd('hour', -1 * var('recently_played_lookback_hours'), 'max(played_at)') }}
+        select cast(
+            {{ dbt.dateadd('hour', -1 * var('recently_played_lookback_hours'), 'max(played_at)') }}
+            as {{ spotify_type('timestamp') }}
+        )
         from {{ this }}
     )
     {% endif %}
