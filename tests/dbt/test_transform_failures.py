@@ -1,0 +1,48 @@
+"""A failing dbt test fails the run with dbt's message; the docs build; the raw data stays either way."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+import pytest
+
+import pipeline
+from spotify_emulator import EmulatorServer
+from tests.source.pipeline_harness import make_harness
+
+
+def test_a_failing_data_test_fails_the_transform_with_dbts_message(
+    start_emulator: Callable[..., EmulatorServer], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    harness = make_harness(start_emulator(profile="small", seed=5), tmp_path)
+    harness.run()
+    monkeypatch.setenv("SPOTIFY_DUCKDB", str(harness.database))
+    pipeline.run_dbt(["build"])
+    with duckdb.connect(str(harness.database)) as connection:  # a play from the future: a clock gone wrong upstream
+        connection.execute(
+            "insert into spotify_raw.recently_played"
+            " (user_id, played_at, track_id, extracted_at, _dlt_load_id, _dlt_id)"
+            " select user_id, now() + interval 3 day, track_id, extracted_at, _dlt_load_id, 'future-play'"
+            " from spotify_raw.recently_played limit 1"
+        )
+    with pytest.raises(pipeline.TransformFailed) as failure:
+        pipeline.run_dbt(["build"])
+    message = str(failure.value)
+    assert "not_in_future_recently_played_played_at" in message
+    assert failure.value.exit_code == 5
+    raw = harness.query("select count(*) from spotify_raw.recently_played where _dlt_id = 'future-play'")
+    assert raw == [(1,)], "the raw data stays loaded"
+
+
+def test_docs_generate(
+    start_emulator: Callable[..., EmulatorServer], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    harness = make_harness(start_emulator(profile="small", seed=5, mode="development"), tmp_path)
+    harness.run()
+    monkeypatch.setenv("SPOTIFY_DUCKDB", str(harness.database))
+    pipeline.run_dbt(["build"])
+    pipeline.run_dbt(["docs", "generate"])
+    catalog = pipeline.DBT_PROJECT / "target" / "catalog.json"
+    assert catalog.exists() and '"model.spotify_warehouse.track_audio_features"' in catalog.read_text()
