@@ -2,8 +2,8 @@
 
 Resources run in the order listed (the pipeline sets dlt's `fifo` item mode): the fact resources first, then
 `tracks`, `episodes` and `artists`, which land the objects embedded in the facts once each, and `audio_features`,
-which asks Spotify only for what the warehouse lacks. See README.md for
-the table of resources and what each app tier provides.
+which asks Spotify only for what the warehouse lacks. README.md has the table of resources and what each app tier
+provides.
 """
 
 from __future__ import annotations
