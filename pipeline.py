@@ -252,7 +252,8 @@ def command_demo(args: argparse.Namespace) -> int:
         print(f"Requests to the emulated Web API: {api_requests}")
     print_summary(result["pipeline"])
     transform_step(args)
-    print(f"Warehouse: {warehouse_path()}  (open it with: duckdb {warehouse_path()})")
+    print(f"Warehouse: {warehouse_path()}")
+    print(f"Dashboard: SPOTIFY_DUCKDB={warehouse_path()} streamlit run dashboard/app.py")
     return EXIT_OK
 
 

@@ -1,0 +1,153 @@
+"""Data health: the pipeline's last runs, what the app's tier allowed, gaps in the listening history, row counts."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import charts, data, queries, ui
+from dashboard.data import fetch
+
+context = ui.start(
+    "Data health", "How complete and how fresh the warehouse is, and what Spotify let the pipeline read."
+)
+runs = data.runs(context.status, context.user_id)
+latest = runs[0] if runs else None
+gaps = [gap | {"run": run.started_at} for run in runs for gap in run.gaps]
+
+refreshed, tier, recorded, gap_count = st.columns(4)
+refreshed.metric(
+    "Last refresh",
+    ui.ago(latest.finished_at or latest.started_at) if latest else "never",
+    border=True,
+    help=f"Finished {ui.when(latest.finished_at, context.tz)}" if latest else "No run is recorded.",
+)
+tier.metric(
+    "App tier",
+    (latest.tier or "unknown").capitalize() if latest else "—",
+    border=True,
+    help="Development: every personal app since Nov 2024. Extended: quota granted by Spotify.",
+)
+recorded.metric("Runs recorded", ui.number(len(runs)), border=True, help="The latest 30 are shown below.")
+gap_count.metric(
+    "Possible gaps",
+    ui.number(len(gaps)),
+    border=True,
+    help="Runs that found all 50 plays Spotify keeps newer than the previous run: plays in between may be lost.",
+)
+
+allowed_column, notes_column = st.columns(2, gap="large")
+with allowed_column:
+    ui.section("What the app's tier allowed", "As the latest run found out.")
+    if latest is None:
+        ui.empty("No pipeline run is recorded for this account (or the warehouse predates run summaries).")
+    else:
+        extended = latest.tier == "extended"
+        for allowed, capability, note in (
+            (latest.batch_endpoints, "Several artists per request", "else one request per artist, a budget per run"),
+            (latest.audio_features, "Audio features", "removed for development-mode apps in November 2024"),
+            (extended, "Popularity and followers", "sent to extended-quota apps only"),
+            (extended, "Tracks of playlists you follow", "development mode: only playlists you own or edit"),
+        ):
+            icon = (
+                ":gray[:material/help:]"
+                if allowed is None
+                else (":green[:material/check_circle:]" if allowed else ":red[:material/block:]")
+            )
+            st.markdown(f"{icon} **{capability}**")
+            st.caption(note)
+with notes_column:
+    ui.section("Notes of the latest run")
+    if latest is None or not latest.notes:
+        st.caption("The latest run had nothing to report: everything it asked for, it got.")
+    for note in latest.notes if latest else []:
+        st.markdown(f"- {note}")
+
+ui.section("Runs", "Newest first; counts are what each run fetched.")
+if not runs:
+    ui.empty("No runs recorded.")
+else:
+    table = pd.DataFrame(
+        [
+            {
+                "started": data.to_local(run.started_at, context.tz),
+                "seconds": (run.finished_at - run.started_at).total_seconds()
+                if run.finished_at and run.started_at
+                else None,
+                "tier": run.tier,
+                "requests": run.counts.get("api_requests"),
+                "plays": run.counts.get("plays_fetched"),
+                "playlists read": run.counts.get("playlists_read"),
+                "artists": run.counts.get("artists_fetched"),
+                "audio features": run.counts.get("audio_features_fetched"),
+                "notes": len(run.notes),
+                "gaps": len(run.gaps),
+            }
+            for run in runs
+        ]
+    )
+    st.dataframe(
+        table,
+        hide_index=True,
+        column_config={
+            "started": st.column_config.DatetimeColumn(f"Started ({context.tz})", format="D MMM YYYY, HH:mm"),
+            "seconds": st.column_config.NumberColumn("Seconds", format="%.1f"),
+            "tier": "Tier",
+            "requests": st.column_config.NumberColumn("Requests", help="Requests to the Spotify Web API"),
+            "plays": st.column_config.NumberColumn("Plays", help="New plays fetched"),
+            "playlists read": st.column_config.NumberColumn("Playlists read", help="Playlists whose items changed"),
+            "artists": st.column_config.NumberColumn("Artists", help="Artist profiles fetched"),
+            "audio features": st.column_config.NumberColumn("Audio features", help="Tracks given features"),
+            "notes": st.column_config.NumberColumn("Notes"),
+            "gaps": st.column_config.NumberColumn("Gaps"),
+        },
+    )
+
+gap_column, count_column = st.columns(2, gap="large")
+with gap_column:
+    ui.section(
+        "Gaps in the listening history",
+        "Spotify keeps only your last 50 plays: a run that finds 50 new ones may have missed some before them.",
+    )
+    if gaps:
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    "no plays known between": [data.to_local(pd.Timestamp(g["gap_after"]), context.tz) for g in gaps],
+                    "and": [data.to_local(pd.Timestamp(g["gap_before"]), context.tz) for g in gaps],
+                }
+            ),
+            hide_index=True,
+        )
+        st.caption(
+            "Run the pipeline more often (e.g. hourly), or import your Spotify data export for the full history."
+        )
+    else:
+        st.markdown(":green[:material/check_circle:] No run reported a possible gap.")
+    if context.plays:
+        silences = fetch(
+            queries.longest_silences,
+            **ui.period_params(context, context.plays.first_day, context.plays.last_day),
+            limit=5,
+        )
+        if not silences.empty:
+            silences["silent_from"] = silences["silent_from"].map(lambda value: data.to_local(value, context.tz))
+            silences["silent_until"] = silences["silent_until"].map(lambda value: data.to_local(value, context.tz))
+            st.markdown("**Longest silences between two plays**")
+            st.dataframe(
+                silences,
+                hide_index=True,
+                column_config={
+                    "silent_from": st.column_config.DatetimeColumn("From", format="D MMM YYYY, HH:mm"),
+                    "silent_until": st.column_config.DatetimeColumn("Until", format="D MMM YYYY, HH:mm"),
+                    "hours": st.column_config.NumberColumn("Hours", format="%.1f"),
+                },
+            )
+with count_column:
+    ui.section("Rows per table", f"The final tables (schema `{queries.FINAL}`).")
+    counts = data.row_counts(context.status)
+    missing = sorted(set(queries.FINAL_TABLES) - set(counts["table_name"]))
+    ui.chart(charts.table_sizes(counts), key="row_counts")
+    if missing:
+        st.caption(f"Not in this warehouse yet: {', '.join(missing)} (the next `dbt build` creates them).")
+    st.caption(f"Warehouse: {context.status.description}")

@@ -1,0 +1,147 @@
+"""Listening: plays over time, when you listen (hour × weekday), streaks, the period's most played."""
+
+from __future__ import annotations
+
+import altair as alt
+import streamlit as st
+
+from dashboard import charts, queries, ui
+from dashboard.data import fetch
+
+context = ui.start("Listening", "When and what you played. Days and hours are in your time zone.")
+if context.plays is None:
+    ui.empty(
+        "No plays in the warehouse yet. Each pipeline run adds the plays since the previous one "
+        "(Spotify shows the last 50): run `python pipeline.py` regularly and this page fills up."
+    )
+    st.stop()
+
+filters, granularity_column = st.columns([3, 1], vertical_alignment="bottom")
+with filters:
+    first, last = ui.date_range(context)
+with granularity_column:
+    granularity = st.segmented_control("Per", ["Day", "Week"], default="Day", key="granularity", required=True)
+params = ui.period_params(context, first, last)
+
+totals = fetch(queries.listening_totals, **params).iloc[0]
+streaks = fetch(queries.listening_streaks, **params)
+days_in_period = (last - first).days + 1
+
+plays, hours, active, longest, latest = st.columns(5)
+plays.metric("Plays", ui.number(totals["plays"]), border=True)
+hours.metric("Hours listened", ui.hours(totals["hours"]), border=True)
+active.metric(
+    "Days with music",
+    f"{ui.number(totals['active_days'])} of {days_in_period}",
+    border=True,
+    help="Days of the period with at least one play.",
+)
+if streaks.empty:
+    longest.metric("Longest streak", "0 days", border=True)
+    latest.metric("Latest streak", "0 days", border=True)
+else:
+    best = streaks.iloc[0]
+    longest.metric(
+        "Longest streak",
+        f"{int(best['days'])} day{'s' if int(best['days']) != 1 else ''}",
+        border=True,
+        help=f"{ui.long_date(best['first_day'])} – {ui.long_date(best['last_day'])}: a play every day.",
+    )
+    recent = streaks.sort_values("last_day").iloc[-1]
+    latest.metric(
+        "Latest streak",
+        f"{int(recent['days'])} day{'s' if int(recent['days']) != 1 else ''}",
+        border=True,
+        help=f"Ended {ui.long_date(recent['last_day'])}, the period's last day with music.",
+    )
+
+by_week = granularity == "Week"
+activity = fetch(queries.plays_by_week if by_week else queries.plays_by_day, **params)
+ui.section("Plays per " + ("week" if by_week else "day"))
+if activity.empty:
+    ui.empty("No plays in this period: widen the period above.")
+else:
+    ui.chart(
+        charts.activity(
+            activity,
+            date_field="week_start" if by_week else "played_day",
+            unit="week" if by_week else "day",
+            title="",
+        ),
+        key="listening_activity",
+    )
+
+when_column, context_column = st.columns([3, 1], gap="large")
+with when_column:
+    ui.section("When you listen", f"Plays by hour of day and weekday ({context.tz}).")
+    grid = fetch(queries.plays_by_hour_and_weekday, **params)
+    if grid.empty:
+        ui.empty("No plays in this period.")
+    else:
+        ui.chart(charts.heatmap(grid), key="listening_heatmap")
+with context_column:
+    ui.section("Started from")
+    contexts = fetch(queries.plays_by_context, **params)
+    if contexts.empty:
+        ui.empty("No plays in this period.")
+    else:
+        ui.chart(charts.donut(contexts, category="context_type", value="plays", title="Context"), key="contexts")
+
+tracks_column, artists_column = st.columns(2, gap="large")
+with tracks_column:
+    ui.section("Most played tracks")
+    top_tracks = fetch(queries.top_played_tracks, **params, limit=10)
+    if top_tracks.empty:
+        ui.empty("No plays in this period.")
+    else:
+        ui.chart(
+            charts.ranked_bars(
+                top_tracks,
+                label="track_name",
+                value="plays",
+                value_title="Plays",
+                tooltip=[
+                    alt.Tooltip("track_name:N", title="Track"),
+                    alt.Tooltip("artist_name:N", title="Artist"),
+                    alt.Tooltip("album_name:N", title="Album"),
+                    alt.Tooltip("plays:Q", title="Plays"),
+                ],
+            ),
+            key="top_tracks_chart",
+        )
+with artists_column:
+    ui.section("Most played artists")
+    top_artists = fetch(queries.top_played_artists, **params, limit=10)
+    if top_artists.empty:
+        ui.empty("No plays in this period.")
+    else:
+        ui.chart(
+            charts.ranked_bars(
+                top_artists,
+                label="artist_name",
+                value="plays",
+                value_title="Plays",
+                color=charts.BLUE,
+                tooltip=[
+                    alt.Tooltip("artist_name:N", title="Artist"),
+                    alt.Tooltip("plays:Q", title="Plays"),
+                    alt.Tooltip("tracks:Q", title="Different tracks"),
+                    alt.Tooltip("genres:N", title="Genres"),
+                ],
+            ),
+            key="top_artists_chart",
+        )
+
+with st.expander("All plays of the period, most played first"):
+    st.dataframe(
+        fetch(queries.top_played_tracks, **params, limit=500),
+        hide_index=True,
+        column_config={
+            "track_name": "Track",
+            "artist_name": "Artist",
+            "album_name": "Album",
+            "plays": st.column_config.NumberColumn("Plays", format="%d"),
+            "minutes": st.column_config.NumberColumn("Minutes", format="%.0f"),
+            "last_played_at": st.column_config.DatetimeColumn("Last played (UTC)", format="D MMM YYYY, HH:mm"),
+        },
+    )

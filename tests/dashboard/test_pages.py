@@ -1,0 +1,359 @@
+"""Every page of the dashboard, run by Streamlit's AppTest against warehouses the real pipeline built.
+
+Each page must run without an exception or an error message, show its title, its main chart and its widgets,
+and show numbers that agree with the warehouse: the expected values come from SQL written here against the
+final tables, never from the dashboard's own queries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.dashboard.conftest import APP, Warehouse
+
+PAGES = {
+    "Overview": "app_pages/overview.py",
+    "Listening": "app_pages/listening.py",
+    "Top lists": "app_pages/top_lists.py",
+    "Playlists": "app_pages/playlists.py",
+    "Artists & genres": "app_pages/artists.py",
+    "Audio features": "app_pages/audio_features.py",
+    "Data health": "app_pages/data_health.py",
+}
+
+
+def open_page(title: str, timezone: str | None = None) -> AppTest:
+    """The app as a browser opens it (the router first), then the page."""
+    app = AppTest.from_file(str(APP), default_timeout=60)
+    if timezone:
+        app.context = {"timezone": timezone}
+    app.run()
+    if title != "Overview":
+        app.switch_page(PAGES[title]).run()
+    return app
+
+
+def assert_clean(app: AppTest, title: str) -> None:
+    """No exception, no error message, and the page's own title."""
+    assert not app.exception, [item.value for item in app.exception]
+    assert not app.error, [item.value for item in app.error]
+    assert [item.value for item in app.title] == [title]
+
+
+def metrics(app: AppTest) -> dict[str, str]:
+    return {item.label: item.value for item in app.metric}
+
+
+def charts(app: AppTest) -> int:
+    return len(app.get("vega_lite_chart"))
+
+
+def number(text: str) -> int:
+    return int(text.replace(",", ""))
+
+
+# --- every page, every kind of warehouse ---
+
+
+def test_no_pages_folder_beside_the_router() -> None:
+    """Streamlit runs a `pages/` folder beside the entry point as an old-style app until st.navigation has run
+    once: a first visit to a page's address would skip the router. The pages live in app_pages/ instead."""
+    assert not (APP.parent / "pages").exists()
+    assert {Path(path).name for path in PAGES.values()} == {
+        path.name for path in (APP.parent / "app_pages").glob("*.py")
+    }
+
+
+@pytest.mark.parametrize("title", list(PAGES))
+def test_every_page_draws_on_the_demo_warehouse(title: str, demo_warehouse: Warehouse, point_at) -> None:
+    point_at(demo_warehouse)
+    app = open_page(title)
+    assert_clean(app, title)
+    assert charts(app) >= 1, "the page's main chart is missing"
+    assert not app.info or title == "Top lists", [item.value for item in app.info]  # the demo has data everywhere
+
+
+@pytest.mark.parametrize("title", list(PAGES))
+def test_every_page_draws_on_a_development_tier_warehouse(
+    title: str, development_warehouse: Warehouse, point_at
+) -> None:
+    point_at(development_warehouse)
+    app = open_page(title)
+    assert_clean(app, title)
+    if title != "Audio features":
+        assert charts(app) >= 1
+
+
+@pytest.mark.parametrize("which", ["empty_warehouse", "empty_tables_warehouse"])
+@pytest.mark.parametrize("title", list(PAGES))
+def test_an_empty_warehouse_says_how_to_fill_it(title: str, which: str, request, point_at) -> None:
+    point_at(request.getfixturevalue(which))
+    app = open_page(title)
+    assert_clean(app, title)
+    assert charts(app) == 0
+    assert any("No data yet" in item.value for item in app.info)
+    assert "python pipeline.py demo" in [block.value for block in app.code]
+
+
+def test_a_missing_warehouse_file_is_a_message_not_a_crash(tmp_path, point_at) -> None:
+    point_at(tmp_path / "nowhere" / "spotify.duckdb")
+    app = open_page("Overview")
+    assert not app.exception
+    assert not app.error
+    (message,) = [item.value for item in app.info]
+    assert "No warehouse at" in message and "python pipeline.py demo" in message
+
+
+def test_a_file_that_is_no_warehouse_is_a_message_not_a_crash(tmp_path, point_at) -> None:
+    bogus = tmp_path / "spotify.duckdb"
+    bogus.write_text("not a database")
+    point_at(bogus)
+    app = open_page("Data health")
+    assert not app.exception
+    assert not app.error
+    assert any("not a DuckDB warehouse" in item.value for item in app.info)
+
+
+# --- the numbers ---
+
+
+def test_overview_numbers_match_the_warehouse(demo_warehouse: Warehouse, point_at) -> None:
+    point_at(demo_warehouse)
+    app = open_page("Overview")
+    assert app.segmented_control(key="overview_period").value == "All time"
+    shown = metrics(app)
+    plays = demo_warehouse.scalar("select count(*) from spotify.recently_played")
+    assert plays > 0
+    assert number(shown["Plays"]) == plays
+    assert number(shown["Distinct tracks"]) == demo_warehouse.scalar(
+        "select count(distinct track_id) from spotify.recently_played"
+    )
+    assert number(shown["Distinct artists"]) == demo_warehouse.scalar(
+        "select count(distinct t.primary_artist_id) "
+        "from spotify.recently_played p join spotify.tracks t using (track_id)"
+    )
+    assert number(shown["Playlists"]) == demo_warehouse.scalar("select count(*) from spotify.playlists")
+    hours = demo_warehouse.scalar(
+        "select sum(t.duration_ms) / 3600000.0 from spotify.recently_played p join spotify.tracks t using (track_id)"
+    )
+    assert shown["Hours listened"] == f"{hours:,.1f}"
+    top_plays = demo_warehouse.scalar(
+        "select count(*) from spotify.recently_played p join spotify.tracks t using (track_id) "
+        "group by t.primary_artist_id order by 1 desc limit 1"
+    )
+    top_artists = {
+        name
+        for (name,) in demo_warehouse.query(
+            "select a.artist_name from spotify.recently_played p join spotify.tracks t using (track_id) "
+            "join spotify.artists a on a.artist_id = t.primary_artist_id group by a.artist_name "
+            "having count(*) = $plays",
+            {"plays": top_plays},
+        )
+    }
+    assert any(f"### {name}" == item.value for item in app.markdown for name in top_artists)
+
+
+def test_overview_period_counts_only_its_days(demo_warehouse: Warehouse, point_at) -> None:
+    """`7 days` ends on the last day with plays (the data's own end), not on today."""
+    point_at(demo_warehouse)
+    app = open_page("Overview")
+    app.segmented_control(key="overview_period").set_value("7 days").run()
+    assert_clean(app, "Overview")
+    last_day = demo_warehouse.scalar("select max(played_date) from spotify.recently_played")
+    expected = demo_warehouse.scalar(
+        "select count(*) from spotify.recently_played where played_date > $last - interval 7 day",
+        {"last": last_day},
+    )
+    assert number(metrics(app)["Plays"]) == expected > 0
+
+
+def test_listening_defaults_to_the_datas_range_and_filters_by_it(demo_warehouse: Warehouse, point_at) -> None:
+    point_at(demo_warehouse)
+    app = open_page("Listening")
+    first, last = demo_warehouse.query("select min(played_date), max(played_date) from spotify.recently_played")[0]
+    period = app.date_input(key="period")
+    assert tuple(period.value) == (first, last)
+    assert number(metrics(app)["Plays"]) == demo_warehouse.scalar("select count(*) from spotify.recently_played")
+    active_days = demo_warehouse.scalar("select count(distinct played_date) from spotify.recently_played")
+    assert metrics(app)["Days with music"] == f"{active_days} of {(last - first).days + 1}"
+    assert charts(app) >= 4  # plays over time, heatmap, contexts, most played tracks and artists
+
+    period.set_value((last, last)).run()
+    assert_clean(app, "Listening")
+    on_last_day = demo_warehouse.scalar(
+        "select count(*) from spotify.recently_played where played_date = $day", {"day": last}
+    )
+    assert number(metrics(app)["Plays"]) == on_last_day
+
+    app.segmented_control(key="granularity").set_value("Week").run()
+    assert_clean(app, "Listening")
+    assert any(item.value == "Plays per week" for item in app.subheader)
+
+
+def test_listening_days_are_the_viewers(demo_warehouse: Warehouse, point_at) -> None:
+    """In Kiritimati (UTC+14) the same plays fall on other calendar days: the default period follows."""
+    point_at(demo_warehouse)
+    zone = "Pacific/Kiritimati"
+    app = open_page("Listening", timezone=zone)
+    assert_clean(app, "Listening")
+    first, last = demo_warehouse.query("select min(played_at), max(played_at) from spotify.recently_played")[0]
+    local = ZoneInfo(zone)
+    assert tuple(app.date_input(key="period").value) == (first.astimezone(local).date(), last.astimezone(local).date())
+    assert any(zone in item.value for item in app.sidebar.caption)
+
+
+def test_top_lists_show_the_latest_snapshot(demo_warehouse: Warehouse, point_at) -> None:
+    point_at(demo_warehouse)
+    app = open_page("Top lists")
+    assert_clean(app, "Top lists")
+    assert app.segmented_control(key="time_range").value == "short_term"
+    latest = demo_warehouse.scalar("select max(snapshot_date) from spotify.top_tracks where time_range = 'short_term'")
+    assert app.selectbox(key="snapshot_tracks").value == latest
+    tracks_table, artists_table = app.dataframe
+    assert len(tracks_table.value) == demo_warehouse.scalar(
+        "select count(*) from spotify.top_tracks where time_range = 'short_term' and snapshot_date = $day",
+        {"day": latest},
+    )
+    assert list(tracks_table.value["rank"])[:3] == [1, 2, 3]
+    assert len(artists_table.value) == demo_warehouse.scalar(
+        "select count(*) from spotify.top_artists where time_range = 'short_term' and snapshot_date = $day",
+        {"day": latest},
+    )
+
+    app.segmented_control(key="time_range").set_value("long_term").run()
+    assert_clean(app, "Top lists")
+    assert len(app.dataframe[0].value) == demo_warehouse.scalar(
+        "select count(*) from spotify.top_tracks where time_range = 'long_term' and snapshot_date = $day",
+        {"day": latest},
+    )
+
+
+def test_playlists_list_them_all_and_open_one(demo_warehouse: Warehouse, point_at) -> None:
+    point_at(demo_warehouse)
+    app = open_page("Playlists")
+    playlists = demo_warehouse.scalar("select count(*) from spotify.playlists")
+    assert number(metrics(app)["Playlists"]) == playlists
+    assert len(app.dataframe[0].value) == playlists
+    choice = app.selectbox(key="playlist")
+    assert len(choice.options) == playlists
+
+    playlist_id, name, entries = demo_warehouse.query(
+        "select p.playlist_id, p.playlist_name, count(*) from spotify.playlists p "
+        "join spotify.playlist_tracks t using (playlist_id) group by all order by 3 desc, 2 limit 1"
+    )[0]
+    choice.set_value(playlist_id).run()
+    assert_clean(app, "Playlists")
+    assert any(item.value == name for item in app.subheader)
+    assert len(app.dataframe[1].value) == entries
+
+
+def test_artists_page_counts_what_the_warehouse_knows(demo_warehouse: Warehouse, point_at) -> None:
+    point_at(demo_warehouse)
+    app = open_page("Artists & genres")
+    shown = metrics(app)
+    assert number(shown["Artists in the warehouse"]) == demo_warehouse.scalar("select count(*) from spotify.artists")
+    assert number(shown["With popularity"]) == demo_warehouse.scalar("select count(popularity) from spotify.artists")
+    assert charts(app) == 3  # genres, artists by plays, popularity
+
+    app.segmented_control(key="genre_weight").set_value("Liked songs").run()
+    assert_clean(app, "Artists & genres")
+
+
+def test_artists_page_explains_missing_popularity(development_warehouse: Warehouse, point_at) -> None:
+    point_at(development_warehouse)
+    app = open_page("Artists & genres")
+    assert metrics(app)["With popularity"] == "0"
+    assert any("extended-quota apps" in item.value for item in app.info)
+
+
+def test_audio_features_chart_where_features_exist(demo_warehouse: Warehouse, point_at) -> None:
+    point_at(demo_warehouse)
+    app = open_page("Audio features")
+    danceability = demo_warehouse.scalar(
+        "select avg(f.danceability) from spotify.track_audio_features f where f.track_id in ("
+        "select track_id from spotify.saved_tracks union select track_id from spotify.playlist_tracks "
+        "union select track_id from spotify.recently_played)"
+    )
+    assert metrics(app)["Danceability"] == f"{danceability:.2f}"
+    assert charts(app) >= 9  # 8 distributions, mood map, playlist profiles
+
+    app.selectbox(key="feature_scope").set_value("liked").run()
+    assert_clean(app, "Audio features")
+    liked = demo_warehouse.scalar(
+        "select avg(f.danceability) from spotify.saved_tracks s join spotify.track_audio_features f using (track_id)"
+    )
+    assert metrics(app)["Danceability"] == f"{liked:.2f}"
+
+
+def test_audio_features_explain_why_there_are_none(development_warehouse: Warehouse, point_at) -> None:
+    assert development_warehouse.scalar("select count(*) from spotify.track_audio_features") == 0
+    point_at(development_warehouse)
+    app = open_page("Audio features")
+    assert charts(app) == 0
+    (explanation,) = [item.value for item in app.info]
+    assert "27 November 2024" in explanation and "development" in explanation
+
+
+@pytest.mark.parametrize("which", ["demo_warehouse", "development_warehouse"])
+def test_data_health_reports_the_runs(which: str, request, point_at) -> None:
+    warehouse: Warehouse = request.getfixturevalue(which)
+    point_at(warehouse)
+    app = open_page("Data health")
+    shown = metrics(app)
+    assert shown["App tier"] == warehouse.mode.capitalize()
+    assert number(shown["Runs recorded"]) == warehouse.scalar("select count(*) from spotify_raw.extraction_runs")
+    assert number(shown["Possible gaps"]) == 0
+    runs_table = app.dataframe[0].value
+    assert list(runs_table["plays"]) == [
+        warehouse.scalar("select count_plays_fetched from spotify_raw.extraction_runs")
+    ]
+    notes = warehouse.scalar("select notes from spotify_raw.extraction_runs")
+    if warehouse.mode == "development":
+        assert "Audio features are not available" in notes
+        assert any("Audio features are not available" in item.value for item in app.markdown)
+    assert charts(app) == 1  # rows per table
+
+
+def test_the_sidebar_says_when_the_data_was_refreshed(demo_warehouse: Warehouse, point_at) -> None:
+    point_at(demo_warehouse)
+    app = open_page("Overview")
+    captions = " ".join(item.value for item in app.sidebar.caption)
+    assert "Refreshed" in captions and str(demo_warehouse.path) in captions
+    finished = demo_warehouse.scalar("select max(run_finished_at) from spotify_raw.extraction_runs")
+    assert finished <= dt.datetime.now(dt.UTC)
+
+
+def test_an_unexpected_failure_is_a_short_message(demo_warehouse: Warehouse, point_at, monkeypatch) -> None:
+    """A bug in a page shows a short error and logs the details; the browser never sees a traceback."""
+    from dashboard import charts as chart_builders
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(chart_builders, "heatmap", broken)
+    point_at(demo_warehouse)
+    app = open_page("Listening")
+    assert not app.exception
+    (message,) = [item.value for item in app.error]
+    assert "could not be drawn" in message and "a bug" not in message and "Traceback" not in message
+
+
+@pytest.mark.parametrize("title", list(PAGES))
+def test_an_account_with_nothing_loaded_yet_gets_explanations(
+    title: str, two_account_warehouse: Warehouse, point_at
+) -> None:
+    """With several accounts a selector appears; one without plays, playlists or runs breaks no page."""
+    point_at(two_account_warehouse)
+    app = open_page(title)
+    account = app.sidebar.selectbox(key="account")
+    assert len(account.options) == 2
+    account.set_value("second-user").run()
+    assert not app.exception, [item.value for item in app.exception]
+    assert not app.error, [item.value for item in app.error]
+    assert [item.value for item in app.title] == [title]
+    assert any(item.value == "**Zz Second**" for item in app.sidebar.markdown)
