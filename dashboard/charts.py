@@ -98,6 +98,15 @@ def ranked_bars(
     return (bars + text).properties(height=height)
 
 
+def artist_play_bars(frame: pd.DataFrame) -> alt.LayerChart:
+    """Artists ranked by plays: one chart, the same on every page that shows it (Overview, Listening, Artists)."""
+    tooltip = [alt.Tooltip("artist_name:N", title="Artist"), alt.Tooltip("plays:Q", title="Plays")]
+    if "tracks" in frame.columns:
+        tooltip.append(alt.Tooltip("tracks:Q", title="Different tracks"))
+    tooltip.append(alt.Tooltip("genres:N", title="Genres"))
+    return ranked_bars(frame, label="artist_name", value="plays", value_title="Plays", color=BLUE, tooltip=tooltip)
+
+
 def bump(frame: pd.DataFrame) -> alt.LayerChart:
     """Rank over snapshots (rank 1 on top): who climbs and who falls."""
     top = int(frame["rank"].max()) if not frame.empty else 10

@@ -97,19 +97,7 @@ with artist_column:
         ui.empty("No plays in this period: widen the period above.")
     else:
         ui.chart(
-            charts.ranked_bars(
-                top,
-                label="artist_name",
-                value="plays",
-                value_title="Plays",
-                color=charts.BLUE,
-                tooltip=[
-                    alt.Tooltip("artist_name:N", title="Artist"),
-                    alt.Tooltip("plays:Q", title="Plays"),
-                    alt.Tooltip("tracks:Q", title="Different tracks"),
-                    alt.Tooltip("genres:N", title="Genres"),
-                ],
-            ),
+            charts.artist_play_bars(top),
             key="artist_bars",
         )
 

@@ -116,19 +116,7 @@ with artists_column:
         ui.empty("No plays in this period.")
     else:
         ui.chart(
-            charts.ranked_bars(
-                top_artists,
-                label="artist_name",
-                value="plays",
-                value_title="Plays",
-                color=charts.BLUE,
-                tooltip=[
-                    alt.Tooltip("artist_name:N", title="Artist"),
-                    alt.Tooltip("plays:Q", title="Plays"),
-                    alt.Tooltip("tracks:Q", title="Different tracks"),
-                    alt.Tooltip("genres:N", title="Genres"),
-                ],
-            ),
+            charts.artist_play_bars(top_artists),
             key="top_artists_chart",
         )
 

@@ -168,17 +168,6 @@ with artists_column:
         ui.empty("Nothing played in this period yet.")
     else:
         ui.chart(
-            charts.ranked_bars(
-                top_artists,
-                label="artist_name",
-                value="plays",
-                value_title="Plays",
-                color=charts.BLUE,
-                tooltip=[
-                    alt.Tooltip("artist_name:N", title="Artist"),
-                    alt.Tooltip("plays:Q", title="Plays"),
-                    alt.Tooltip("genres:N", title="Genres"),
-                ],
-            ),
+            charts.artist_play_bars(top_artists),
             key="overview_top_artists",
         )
