@@ -253,7 +253,7 @@ def command_demo(args: argparse.Namespace) -> int:
     print_summary(result["pipeline"])
     transform_step(args)
     print(f"Warehouse: {warehouse_path()}")
-    print(f"Dashboard: SPOTIFY_DUCKDB={warehouse_path()} streamlit run dashboard/app.py")
+    print(f"Dashboard: SPOTIFY_DUCKDB={warehouse_path()} {sys.executable} -m streamlit run dashboard/app.py")
     return EXIT_OK
 
 
