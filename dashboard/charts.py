@@ -98,6 +98,15 @@ def ranked_bars(
     return (bars + text).properties(height=height)
 
 
+def track_play_bars(frame: pd.DataFrame) -> alt.LayerChart:
+    """Tracks ranked by plays: one chart, the same on every page that shows it (Overview, Listening)."""
+    tooltip = [alt.Tooltip("track_name:N", title="Track"), alt.Tooltip("artist_name:N", title="Artist")]
+    if "album_name" in frame.columns:
+        tooltip.append(alt.Tooltip("album_name:N", title="Album"))
+    tooltip.append(alt.Tooltip("plays:Q", title="Plays"))
+    return ranked_bars(frame, label="track_name", value="plays", value_title="Plays", tooltip=tooltip)
+
+
 def artist_play_bars(frame: pd.DataFrame) -> alt.LayerChart:
     """Artists ranked by plays: one chart, the same on every page that shows it (Overview, Listening, Artists)."""
     tooltip = [alt.Tooltip("artist_name:N", title="Artist"), alt.Tooltip("plays:Q", title="Plays")]

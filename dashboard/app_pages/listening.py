@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import altair as alt
 import streamlit as st
 
 from dashboard import charts, queries, ui
@@ -95,18 +94,7 @@ with tracks_column:
         ui.empty("No plays in this period.")
     else:
         ui.chart(
-            charts.ranked_bars(
-                top_tracks,
-                label="track_name",
-                value="plays",
-                value_title="Plays",
-                tooltip=[
-                    alt.Tooltip("track_name:N", title="Track"),
-                    alt.Tooltip("artist_name:N", title="Artist"),
-                    alt.Tooltip("album_name:N", title="Album"),
-                    alt.Tooltip("plays:Q", title="Plays"),
-                ],
-            ),
+            charts.track_play_bars(top_tracks),
             key="top_tracks_chart",
         )
 with artists_column:

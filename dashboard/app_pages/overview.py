@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import altair as alt
 import streamlit as st
 
 from dashboard import charts, data, queries, ui
@@ -129,17 +128,7 @@ with tracks_column:
         ui.empty("Nothing played in this period yet.")
     else:
         ui.chart(
-            charts.ranked_bars(
-                top_tracks,
-                label="track_name",
-                value="plays",
-                value_title="Plays",
-                tooltip=[
-                    alt.Tooltip("track_name:N", title="Track"),
-                    alt.Tooltip("artist_name:N", title="Artist"),
-                    alt.Tooltip("plays:Q", title="Plays"),
-                ],
-            ),
+            charts.track_play_bars(top_tracks),
             key="overview_top_tracks",
         )
 
