@@ -44,21 +44,32 @@ def _prepare_dlt() -> None:
     os.chdir(ROOT)  # dlt reads .dlt/config.toml and secrets.toml from the working directory
 
 
-def load(source_factory: Callable[[], Any], *, label: str) -> dict[str, Any]:
-    """Extract, normalise and load one source run into the warehouse; returns what the run reported."""
+def make_destination() -> Any:
+    """The dlt destination of the raw data: the DuckDB file at $SPOTIFY_DUCKDB."""
+    import dlt
+
+    path = warehouse_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return dlt.destinations.duckdb(str(path))
+
+
+def load(source_factory: Callable[[], Any], *, label: str, pipeline_name: str = "spotify") -> dict[str, Any]:
+    """Extract, normalise and load one source run into the warehouse; returns what the run reported.
+
+    Each source has its own dlt pipeline (`spotify` for the Web API, `spotify_export` for the data export), so
+    their states never mix; all land in the same dataset, spotify_raw.
+    """
     import dlt
 
     from spotify_source.errors import SpotifySourceError
 
-    path = warehouse_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
     pipeline = dlt.pipeline(
-        pipeline_name="spotify",
-        destination=dlt.destinations.duckdb(str(path)),
+        pipeline_name=pipeline_name,
+        destination=make_destination(),
         dataset_name="spotify_raw",
         pipelines_dir=str(pipelines_dir()),
     )
-    print(f"Loading {label} into {path} (dataset spotify_raw)", flush=True)
+    print(f"Loading {label} into {warehouse_path()} (dataset spotify_raw)", flush=True)
     try:
         source = source_factory()
         _step("1/3 extracting from Spotify", lambda: pipeline.extract(source))
