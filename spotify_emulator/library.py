@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from spotify_emulator import names
-from spotify_emulator.profiles import PROFILES, Profile
+from spotify_emulator.profiles import Profile, resolve
 
 DEFAULT_HISTORY_END = datetime(2026, 11, 1, 0, 0, tzinfo=UTC)
 TIME_RANGE_DAYS = {"short_term": 28, "medium_term": 182, "long_term": 365}
@@ -251,7 +251,7 @@ class Library:
 
 def generate(seed: int = 0, profile: str = "reference", history_end: datetime = DEFAULT_HISTORY_END) -> Library:
     """Build the library for `seed` and `profile`; pure, so the same arguments give the same library."""
-    spec = PROFILES[profile]
+    spec = resolve(profile)
 
     def rng(part: str) -> random.Random:
         return random.Random(f"{seed}:{profile}:{part}")

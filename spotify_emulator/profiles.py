@@ -89,3 +89,47 @@ PROFILES: dict[str, Profile] = {
         other_users=60,
     ),
 }
+
+
+SCALED_SEPARATOR = "-x"
+"""`reference-x5` names the reference profile scaled five times (see `scaled`)."""
+
+
+def scaled(name: str, factor: int) -> Profile:
+    """`name` with every count of the library multiplied by `factor`: the benchmarks' growth series (1×, 5×, 10×).
+
+    There are `factor` times as many playlists of the same sizes (the big ones repeated), the listening history
+    keeps its density (days grow with plays), and the top lists keep their length, as they do on Spotify. Its name, `<name>-x<factor>`, seeds the generator, so a scaled library is as deterministic as the
+    named ones, which stay unchanged.
+    """
+    if factor < 1:
+        raise ValueError("a profile can only be scaled by a whole factor of 1 or more")
+    base = PROFILES[name]
+    return Profile(
+        name=f"{name}{SCALED_SEPARATOR}{factor}",
+        artists=base.artists * factor,
+        tracks=base.tracks * factor,
+        shows=base.shows * factor,
+        episodes_per_show=base.episodes_per_show,
+        owned_playlists=base.owned_playlists * factor,
+        collaborative_owned=base.collaborative_owned * factor,
+        collaborating_playlists=base.collaborating_playlists * factor,
+        followed_playlists=base.followed_playlists * factor,
+        playlist_sizes=base.playlist_sizes * factor,
+        plays=base.plays * factor,
+        history_days=base.history_days * factor,
+        saved_tracks=base.saved_tracks * factor,
+        top_list_size=base.top_list_size,
+        null_playlist_slots=base.null_playlist_slots,
+        other_users=base.other_users * factor,
+    )
+
+
+def resolve(name: str) -> Profile:
+    """The profile called `name`: one of PROFILES, or `<profile>-x<factor>` for a scaled one."""
+    if name in PROFILES:
+        return PROFILES[name]
+    base, separator, factor = name.rpartition(SCALED_SEPARATOR)
+    if separator and base in PROFILES and factor.isdigit():
+        return scaled(base, int(factor))
+    raise ValueError(f"unknown profile {name!r}; choose one of {', '.join(PROFILES)} or e.g. reference-x5")

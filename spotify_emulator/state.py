@@ -9,7 +9,7 @@ from datetime import datetime
 from spotify_emulator.accounts import AccountSettings, TokenStore
 from spotify_emulator.faults import FaultInjector, FaultSettings
 from spotify_emulator.library import DEFAULT_HISTORY_END, generate
-from spotify_emulator.profiles import PROFILES
+from spotify_emulator.profiles import resolve
 from spotify_emulator.serializers import DEVELOPMENT, EXTENDED, Render
 from spotify_emulator.stats import RequestStats
 
@@ -29,8 +29,7 @@ class EmulatorSettings:
     faults: FaultSettings = field(default_factory=FaultSettings)
 
     def validate(self) -> None:
-        if self.profile not in PROFILES:
-            raise ValueError(f"unknown profile {self.profile!r}; choose one of {', '.join(PROFILES)}")
+        resolve(self.profile)  # raises ValueError naming the profiles there are
         if self.mode not in MODES:
             raise ValueError(f"unknown mode {self.mode!r}; choose one of {', '.join(MODES)}")
         if self.accounts.refresh_rotation not in ("pkce", "always", "never"):

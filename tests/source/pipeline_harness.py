@@ -1,12 +1,12 @@
 """Run the real dlt pipeline with the real source against a real emulator, into a real DuckDB file.
 
-Also computes, from the emulator's ground truth alone, what a run within the source's limits must land: the
-tests compare the warehouse with that, never with hand-written numbers.
+What a run within the source's limits must land comes from the emulator's ground truth alone
+(spotify_emulator.expectations, which the benchmarks share): the tests compare the warehouse with that, never with
+hand-written numbers.
 """
 
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +15,8 @@ from typing import Any
 import dlt
 import duckdb
 
-from spotify_emulator import EmulatorServer
+from spotify_emulator import EmulatorServer, expectations
+from spotify_emulator.expectations import Expected
 from spotify_source import spotify_source
 
 LIMITS = {"max_playlists": 20, "max_tracks_per_playlist": 100, "top_limit": 20, "artist_request_budget": 100}
@@ -68,58 +69,11 @@ def make_harness(server: EmulatorServer, workdir: Path) -> Harness:
     return Harness(server, workdir, tokens["refresh_token"])
 
 
-@dataclass
-class Expected:
-    """What a run within LIMITS must land, derived from the ground truth and the tier."""
-
-    playlists: list[dict[str, Any]]
-    readable: list[dict[str, Any]]
-    entries: dict[str, list[dict[str, Any]]]
-    plays: list[dict[str, Any]]
-    top_tracks: dict[str, list[str]]
-    top_artists: dict[str, list[str]]
-    saved: list[dict[str, Any]]
-    track_ids: set[str]
-    artist_ids: list[str]
-    missing_artist_ids: list[str]
-
-
 def expected(truth: dict[str, Any], development: bool, limits: dict[str, int] = LIMITS) -> Expected:
-    by_id = {p["id"]: p for p in truth["playlists"]}
-    listed = [by_id[pid] for pid in truth["playlist_listing"] if pid is not None][: limits["max_playlists"]]
-    readable = [p for p in listed if p["items_readable_in_development"] or not development]
-    entries = {p["id"]: p["entries"][: limits["max_tracks_per_playlist"]] for p in readable}
-    plays = truth["plays"][-50:]
-    top_tracks = {r: ids[: limits["top_limit"]] for r, ids in truth["top_tracks"].items()}
-    top_artists = {r: ids[: limits["top_limit"]] for r, ids in truth["top_artists"].items()}
-    saved = truth["saved_tracks"]
-    track_ids = {e["track_id"] for es in entries.values() for e in es if e["track_id"]}
-    track_ids |= {p["track_id"] for p in plays} | {s["track_id"] for s in saved}
-    track_ids |= {t for ids in top_tracks.values() for t in ids}
-    tracks = {t["id"]: t for t in truth["tracks"]}
-    artist_ids = list(dict.fromkeys(a for t in sorted(track_ids) for a in tracks[t]["artist_ids"]))
-    from_top = {a for ids in top_artists.values() for a in ids}
-    missing = [a for a in artist_ids if a not in from_top]
-    return Expected(listed, readable, entries, plays, top_tracks, top_artists, saved, track_ids,
-                    sorted(set(artist_ids) | from_top), missing)  # fmt: skip
+    """What a run within LIMITS must land (see spotify_emulator.expectations, shared with the benchmarks)."""
+    return expectations.expected(truth, development, limits)
 
 
 def minimum_requests(exp: Expected, truth: dict[str, Any], development: bool) -> dict[str, int]:
-    """The fewest `/v1` requests a first run may make: pages at maximum size, full id batches."""
-    pages = sum(math.ceil(len(es) / 50) for es in exp.entries.values())
-    features = 0 if development else math.ceil(len(exp.track_ids) / 100)
-    if development:
-        artists = {"GET /v1/artists/{id}": min(len(exp.missing_artist_ids), LIMITS["artist_request_budget"])}
-    else:
-        artists = {"GET /v1/artists": math.ceil(len(exp.missing_artist_ids) / 50)}
-    counts = {
-        "GET /v1/me": 1,
-        "GET /v1/me/playlists": 1,
-        "GET /v1/playlists/{playlist_id}/items": pages,
-        "GET /v1/me/player/recently-played": 1,
-        "GET /v1/me/top/{kind}": 6,
-        "GET /v1/me/tracks": math.ceil(len(exp.saved) / 50),
-        **artists,
-        "GET /v1/audio-features": features,
-    }
-    return {name: count for name, count in counts.items() if count}
+    """The fewest `/v1` requests a first run within LIMITS may make: pages at maximum size, full id batches."""
+    return expectations.minimum_requests(exp, development, LIMITS)
