@@ -16,3 +16,19 @@
 {% macro utc_date(timestamp_column) %}{{ return(adapter.dispatch('utc_date', 'spotify_warehouse')(timestamp_column)) }}{% endmacro %}
 {% macro default__utc_date(timestamp_column) %}cast(timezone('UTC', {{ timestamp_column }}) as date){% endmacro %}
 {% macro bigquery__utc_date(timestamp_column) %}date({{ timestamp_column }}, 'UTC'){% endmacro %}
+
+{#- A timestamp moved by a whole number of seconds (stays a TIMESTAMP on both warehouses; dbt.dateadd gives a
+    DATETIME on BigQuery). -#}
+{% macro add_seconds(timestamp_column, seconds) %}{{ return(adapter.dispatch('add_seconds', 'spotify_warehouse')(timestamp_column, seconds)) }}{% endmacro %}
+{% macro default__add_seconds(timestamp_column, seconds) %}({{ timestamp_column }} + to_seconds({{ seconds }})){% endmacro %}
+{% macro bigquery__add_seconds(timestamp_column, seconds) %}timestamp_add({{ timestamp_column }}, interval {{ seconds }} second){% endmacro %}
+
+{#- Seconds from one timestamp to another, with sub-second precision (for "within N seconds" matches). -#}
+{% macro seconds_between(start_column, end_column) %}{{ return(adapter.dispatch('seconds_between', 'spotify_warehouse')(start_column, end_column)) }}{% endmacro %}
+{% macro default__seconds_between(start_column, end_column) %}(epoch({{ end_column }}) - epoch({{ start_column }})){% endmacro %}
+{% macro bigquery__seconds_between(start_column, end_column) %}(unix_micros({{ end_column }}) - unix_micros({{ start_column }})) / 1000000{% endmacro %}
+
+{#- The minute a timestamp falls in (account-data exports keep only minutes). -#}
+{% macro utc_minute(timestamp_column) %}{{ return(adapter.dispatch('utc_minute', 'spotify_warehouse')(timestamp_column)) }}{% endmacro %}
+{% macro default__utc_minute(timestamp_column) %}date_trunc('minute', {{ timestamp_column }}){% endmacro %}
+{% macro bigquery__utc_minute(timestamp_column) %}timestamp_trunc({{ timestamp_column }}, minute){% endmacro %}

@@ -9,7 +9,9 @@ renamed as (
         cast(track_id as {{ spotify_type('string') }}) as track_id,
         cast(context_type as {{ spotify_type('string') }}) as context_type,
         cast(context_uri as {{ spotify_type('string') }}) as context_uri,
-        cast(extracted_at as {{ spotify_type('timestamp') }}) as extracted_at
+        cast(extracted_at as {{ spotify_type('timestamp') }}) as extracted_at,
+        -- dlt's load id: which plays arrived since a model last looked (listening_history's incremental builds).
+        cast(_dlt_load_id as {{ spotify_type('string') }}) as load_id
     from source
 )
 

@@ -1,0 +1,385 @@
+{#-
+    One row per play, from all three origins: the API's recently played (`api`), the extended streaming history
+    (`extended_export`) and the account-data export (`account_export`). A play found in several origins appears once:
+
+    - extended <-> API: the same track, the export's `ts` within `listening_match_window_seconds` of the API's
+      `played_at` (both mark when the stream ended); each side matched at most once, nearest first.
+    - account <-> extended: the same minute (account data keeps only minutes) and the same `ms_played`; rows that
+      are alike in both are paired in order, so repeated plays stay separate.
+    - account <-> API (plays the extended export does not cover): the same minute, track name and artist name,
+      paired in order.
+    The richest origin describes the play (extended, then API, then account data); `played_at` is the API's when
+    known (millisecond precision), else the export's. Repeated rows of one extended play (same `ts` and URI) are one
+    play: the row with the longest `ms_played` is kept.
+
+    Incremental: a build recomputes only the UTC days that received raw rows since the last build (the newest dlt
+    load it has seen is kept in `source_load_id`), widened by the match window at midnight, and replaces those days
+    whole (delete+insert on DuckDB, partition overwrite on BigQuery). A play matched across midnight to a row of a
+    day that is not rebuilt, or a track learnt later for an old account-only play, is settled by `--full-refresh`.
+-#}
+{{
+    config(
+        materialized='incremental',
+        unique_key='played_date',
+        incremental_strategy='insert_overwrite' if target.type == 'bigquery' else 'delete+insert',
+        partition_by=(
+            {'field': 'played_date', 'data_type': 'date', 'granularity': 'day'}
+            if target.type == 'bigquery' else none
+        ),
+        cluster_by=(['user_id'] if target.type == 'bigquery' else none),
+        on_schema_change='fail',
+    )
+}}
+
+{%- set window = var('listening_match_window_seconds') -%}
+{%- set float = spotify_type('float') -%}
+
+with api_all as (
+    select * from {{ ref('stg_spotify__recently_played') }}
+),
+
+export_all as (
+    select * from {{ ref('stg_spotify__export_streams') }}
+),
+
+{% if is_incremental() %}
+last_build as (
+    select coalesce(max(source_load_id), 0) as load_id from {{ this }}
+),
+
+new_moments as (
+    select played_at as moment from api_all
+    where cast(load_id as {{ float }}) > (select load_id from last_build)
+    union all
+    select ended_at as moment from export_all
+    where cast(load_id as {{ float }}) > (select load_id from last_build)
+),
+
+affected_day_candidates as (
+    select {{ utc_date('moment') }} as day from new_moments
+    union all
+    select {{ utc_date(add_seconds('moment', -1 * window)) }} as day from new_moments
+    union all
+    select {{ utc_date(add_seconds('moment', window)) }} as day from new_moments
+),
+
+affected_days as (
+    select distinct day from affected_day_candidates
+),
+{% endif %}
+
+tracks as (
+    select track_id, track_name, primary_artist_name, album_name from {{ ref('tracks') }}
+),
+
+api as (
+    select
+        api_all.user_id,
+        api_all.played_at,
+        api_all.track_id,
+        api_all.context_type,
+        api_all.context_uri,
+        cast(api_all.load_id as {{ float }}) as load_id,
+        tracks.track_name,
+        tracks.primary_artist_name as artist_name,
+        tracks.album_name,
+        {{ utc_minute('api_all.played_at') }} as played_minute,
+        lower(tracks.track_name) as track_key,
+        lower(tracks.primary_artist_name) as artist_key
+    from api_all
+    left join tracks on tracks.track_id = api_all.track_id
+    {% if is_incremental() %}
+    where {{ utc_date('api_all.played_at') }} in (select day from affected_days)
+    {% endif %}
+),
+
+export_rows as (
+    select *, cast(load_id as {{ float }}) as load_number
+    from export_all
+    {% if is_incremental() %}
+    where {{ utc_date('ended_at') }} in (select day from affected_days)
+    {% endif %}
+),
+
+extended_ranked as (
+    select
+        *,
+        row_number() over (
+            partition by
+                user_id, ended_at,
+                coalesce(track_uri, episode_uri, audiobook_chapter_uri, audiobook_uri, play_key)
+            order by ms_played desc, play_key
+        ) as repeat_rank
+    from export_rows
+    where export_kind = 'extended'
+),
+
+extended as (
+    select * from extended_ranked where repeat_rank = 1
+),
+
+account as (
+    select * from export_rows where export_kind = 'account'
+),
+
+-- extended <-> API: nearest pairs of the same track within the window, each side once.
+extended_api_candidates as (
+    select
+        extended.play_key,
+        api.user_id,
+        api.played_at as api_played_at,
+        abs({{ seconds_between('api.played_at', 'extended.ended_at') }}) as distance
+    from extended
+    inner join api
+        on api.user_id = extended.user_id
+        and api.track_id = extended.track_id
+        and extended.ended_at >= {{ add_seconds('api.played_at', -1 * window) }}
+        and extended.ended_at <= {{ add_seconds('api.played_at', window) }}
+),
+
+extended_api_ranked as (
+    select
+        *,
+        row_number() over (partition by play_key order by distance, api_played_at) as extended_rank,
+        row_number() over (partition by user_id, api_played_at order by distance, play_key) as api_rank
+    from extended_api_candidates
+),
+
+extended_api as (
+    select play_key, user_id, api_played_at from extended_api_ranked where extended_rank = 1 and api_rank = 1
+),
+
+-- account <-> extended: same minute, same ms_played, paired in order.
+extended_by_minute as (
+    select
+        play_key,
+        user_id,
+        {{ utc_minute('ended_at') }} as played_minute,
+        ms_played,
+        row_number() over (
+            partition by user_id, {{ utc_minute('ended_at') }}, ms_played order by ended_at, play_key
+        ) as nth
+    from extended
+),
+
+account_by_minute as (
+    select
+        play_key,
+        user_id,
+        ended_at as played_minute,
+        ms_played,
+        row_number() over (partition by user_id, ended_at, ms_played order by play_key) as nth
+    from account
+),
+
+account_extended as (
+    select account_by_minute.play_key as account_key, extended_by_minute.play_key as extended_key
+    from account_by_minute
+    inner join extended_by_minute
+        on extended_by_minute.user_id = account_by_minute.user_id
+        and extended_by_minute.played_minute = account_by_minute.played_minute
+        and extended_by_minute.ms_played = account_by_minute.ms_played
+        and extended_by_minute.nth = account_by_minute.nth
+),
+
+-- account <-> API, for the plays the extended export does not hold: same minute and names, paired in order.
+api_unmatched as (
+    select
+        api.*,
+        row_number() over (
+            partition by api.user_id, api.played_minute, api.track_key, api.artist_key order by api.played_at
+        ) as nth
+    from api
+    left join extended_api on extended_api.user_id = api.user_id and extended_api.api_played_at = api.played_at
+    where extended_api.play_key is null
+),
+
+account_unmatched as (
+    select
+        account.*,
+        lower(account.track_name) as track_key,
+        lower(account.artist_name) as artist_key,
+        row_number() over (
+            partition by account.user_id, account.ended_at, lower(account.track_name), lower(account.artist_name)
+            order by account.play_key
+        ) as nth
+    from account
+    left join account_extended on account_extended.account_key = account.play_key
+    where account_extended.account_key is null
+),
+
+account_api as (
+    select account_unmatched.play_key as account_key, api_unmatched.user_id, api_unmatched.played_at
+    from account_unmatched
+    inner join api_unmatched
+        on api_unmatched.user_id = account_unmatched.user_id
+        and api_unmatched.played_minute = account_unmatched.ended_at
+        and api_unmatched.track_key = account_unmatched.track_key
+        and api_unmatched.artist_key = account_unmatched.artist_key
+        and api_unmatched.nth = account_unmatched.nth
+),
+
+-- Account data names tracks but has no id: a known track with the same name and primary artist lends its id.
+tracks_by_name as (
+    select lower(track_name) as track_key, lower(primary_artist_name) as artist_key, min(track_id) as track_id
+    from tracks
+    group by lower(track_name), lower(primary_artist_name)
+),
+
+extended_plays as (
+    select
+        extended.play_key as origin_key,
+        extended.user_id,
+        coalesce(api.played_at, extended.ended_at) as played_at,
+        'extended_export' as origin,
+        api.played_at is not null as is_in_api,
+        true as is_in_extended_export,
+        account_extended.account_key is not null as is_in_account_export,
+        extended.content_type,
+        extended.track_id,
+        extended.episode_id,
+        extended.ms_played,
+        extended.track_name,
+        extended.artist_name,
+        extended.album_name,
+        extended.show_name,
+        extended.episode_name,
+        extended.audiobook_title,
+        extended.audiobook_chapter_title,
+        api.context_type,
+        api.context_uri,
+        extended.platform,
+        extended.conn_country,
+        extended.reason_start,
+        extended.reason_end,
+        extended.is_skipped,
+        extended.is_shuffle,
+        extended.is_offline,
+        extended.is_incognito,
+        greatest(
+            coalesce(extended.load_number, 0), coalesce(api.load_id, 0), coalesce(account.load_number, 0)
+        ) as source_load_id
+    from extended
+    left join extended_api on extended_api.play_key = extended.play_key
+    left join api on api.user_id = extended_api.user_id and api.played_at = extended_api.api_played_at
+    left join account_extended on account_extended.extended_key = extended.play_key
+    left join account on account.play_key = account_extended.account_key
+),
+
+api_plays as (
+    select
+        concat('api|', api_unmatched.user_id, '|', cast(api_unmatched.played_at as {{ spotify_type('string') }}))
+            as origin_key,
+        api_unmatched.user_id,
+        api_unmatched.played_at,
+        'api' as origin,
+        true as is_in_api,
+        false as is_in_extended_export,
+        account.play_key is not null as is_in_account_export,
+        'track' as content_type,
+        api_unmatched.track_id,
+        cast(null as {{ spotify_type('string') }}) as episode_id,
+        account.ms_played,
+        api_unmatched.track_name,
+        api_unmatched.artist_name,
+        api_unmatched.album_name,
+        cast(null as {{ spotify_type('string') }}) as show_name,
+        cast(null as {{ spotify_type('string') }}) as episode_name,
+        cast(null as {{ spotify_type('string') }}) as audiobook_title,
+        cast(null as {{ spotify_type('string') }}) as audiobook_chapter_title,
+        api_unmatched.context_type,
+        api_unmatched.context_uri,
+        cast(null as {{ spotify_type('string') }}) as platform,
+        cast(null as {{ spotify_type('string') }}) as conn_country,
+        cast(null as {{ spotify_type('string') }}) as reason_start,
+        cast(null as {{ spotify_type('string') }}) as reason_end,
+        cast(null as {{ spotify_type('boolean') }}) as is_skipped,
+        cast(null as {{ spotify_type('boolean') }}) as is_shuffle,
+        cast(null as {{ spotify_type('boolean') }}) as is_offline,
+        cast(null as {{ spotify_type('boolean') }}) as is_incognito,
+        greatest(coalesce(api_unmatched.load_id, 0), coalesce(account.load_number, 0)) as source_load_id
+    from api_unmatched
+    left join account_api
+        on account_api.user_id = api_unmatched.user_id and account_api.played_at = api_unmatched.played_at
+    left join account on account.play_key = account_api.account_key
+),
+
+account_plays as (
+    select
+        account_unmatched.play_key as origin_key,
+        account_unmatched.user_id,
+        account_unmatched.ended_at as played_at,
+        'account_export' as origin,
+        false as is_in_api,
+        false as is_in_extended_export,
+        true as is_in_account_export,
+        account_unmatched.content_type,
+        case when account_unmatched.content_type = 'track' then tracks_by_name.track_id end as track_id,
+        account_unmatched.episode_id,
+        account_unmatched.ms_played,
+        account_unmatched.track_name,
+        account_unmatched.artist_name,
+        account_unmatched.album_name,
+        account_unmatched.show_name,
+        account_unmatched.episode_name,
+        account_unmatched.audiobook_title,
+        account_unmatched.audiobook_chapter_title,
+        cast(null as {{ spotify_type('string') }}) as context_type,
+        cast(null as {{ spotify_type('string') }}) as context_uri,
+        account_unmatched.platform,
+        account_unmatched.conn_country,
+        account_unmatched.reason_start,
+        account_unmatched.reason_end,
+        account_unmatched.is_skipped,
+        account_unmatched.is_shuffle,
+        account_unmatched.is_offline,
+        account_unmatched.is_incognito,
+        coalesce(account_unmatched.load_number, 0) as source_load_id
+    from account_unmatched
+    left join account_api on account_api.account_key = account_unmatched.play_key
+    left join tracks_by_name
+        on tracks_by_name.track_key = account_unmatched.track_key
+        and tracks_by_name.artist_key = account_unmatched.artist_key
+    where account_api.account_key is null
+),
+
+plays as (
+    select * from extended_plays
+    union all
+    select * from api_plays
+    union all
+    select * from account_plays
+)
+
+select
+    {{ dbt.hash("concat(plays.user_id, '|', plays.origin_key)") }} as play_id,
+    user_id,
+    played_at,
+    {{ utc_date('played_at') }} as played_date,
+    origin,
+    is_in_api,
+    is_in_extended_export,
+    is_in_account_export,
+    content_type,
+    track_id,
+    episode_id,
+    ms_played,
+    track_name,
+    artist_name,
+    album_name,
+    show_name,
+    episode_name,
+    audiobook_title,
+    audiobook_chapter_title,
+    context_type,
+    context_uri,
+    platform,
+    conn_country,
+    reason_start,
+    reason_end,
+    is_skipped,
+    is_shuffle,
+    is_offline,
+    is_incognito,
+    cast(source_load_id as {{ float }}) as source_load_id
+from plays
