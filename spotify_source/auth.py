@@ -3,6 +3,11 @@
 Spotify may rotate the refresh token on every refresh (PKCE logins do); the newest one is written back to the
 cache at once, because the old one stops working. The cache remembers a hash of the refresh token it grew from, so
 a new login put into `secrets.toml` replaces a stale cached chain instead of being shadowed by it.
+
+`python pipeline.py auth` writes the cache too (`store_login`): then it also holds the login record (when, which
+account, which scopes), which every later write carries forward, because Spotify counts a refresh token's 6 months
+from the login, through any number of rotations. Such a cache needs no refresh token in `secrets.toml`; one that is
+there and older than the login (the login recorded that it `supersedes` it) does not shadow it either.
 """
 
 from __future__ import annotations
@@ -12,7 +17,8 @@ import json
 import os
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +26,47 @@ import requests
 from requests.auth import AuthBase
 
 from spotify_source.errors import CredentialsMissing, LoginExpired, SpotifyApiError
+from spotify_source.settings import REFRESH_TOKEN_LIFETIME_DAYS
 
 REFRESH_MARGIN_SECONDS = 60
 """Refresh this long before the access token expires (a tenth of its life for short-lived tokens), so no request
 goes out with a token about to lapse."""
+
+
+@dataclass(frozen=True)
+class LoginRecord:
+    """What a login through `python pipeline.py auth` recorded: kept beside the refresh token chain it started."""
+
+    logged_in_at: datetime
+    user_id: str | None = None
+    display_name: str | None = None
+    scopes: tuple[str, ...] = ()
+
+    @property
+    def refresh_token_expires_at(self) -> datetime:
+        """When Spotify stops accepting the chain's refresh tokens: 6 months after the login, rotations or not."""
+        return self.logged_in_at + timedelta(days=REFRESH_TOKEN_LIFETIME_DAYS)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "logged_in_at": self.logged_in_at.astimezone(UTC).isoformat(),
+            "user_id": self.user_id,
+            "display_name": self.display_name,
+            "scopes": list(self.scopes),
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> LoginRecord | None:
+        """The record of a cache file, None when there is none or it is unreadable (a cache is never fatal)."""
+        if not isinstance(data, dict):
+            return None
+        try:
+            logged_in_at = datetime.fromisoformat(str(data["logged_in_at"]))
+        except (KeyError, ValueError):
+            return None
+        if logged_in_at.tzinfo is None:
+            logged_in_at = logged_in_at.replace(tzinfo=UTC)
+        return cls(logged_in_at, data.get("user_id"), data.get("display_name"), tuple(data.get("scopes") or ()))
 
 
 @dataclass
@@ -31,10 +74,91 @@ class _Cached:
     access_token: str | None = None
     expires_at: float = 0.0
     refresh_token: str | None = None
+    origin: str | None = None
+    login: LoginRecord | None = None
+    supersedes: list[str] = field(default_factory=list)
 
 
 def _fingerprint(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def read_cache(path: Path | None) -> dict[str, Any]:
+    """The token cache's content, {} when it is missing or unreadable (it is rebuilt from the configured token)."""
+    if path is None or not path.exists():
+        return {}
+    try:
+        cached = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return cached if isinstance(cached, dict) else {}
+
+
+def select_chain(cached: dict[str, Any], client_id: str | None, refresh_token: str | None) -> _Cached | None:
+    """The cached token chain to continue, or None when the configured refresh token must start a new one.
+
+    The cache wins when it grew from the configured token, when a login replaced that token (`supersedes`), or when
+    no token is configured at all; a token configured after the login (unknown to the cache) wins over the cache.
+    """
+    if not cached.get("refresh_token") or cached.get("client_id") != client_id:
+        return None
+    if refresh_token is not None:
+        configured = _fingerprint(refresh_token)
+        if configured != cached.get("origin") and configured not in (cached.get("supersedes") or []):
+            return None
+    return _Cached(
+        access_token=cached.get("access_token"),
+        expires_at=float(cached.get("expires_at") or 0),
+        refresh_token=str(cached["refresh_token"]),
+        origin=cached.get("origin"),
+        login=LoginRecord.from_json(cached.get("login")),
+        supersedes=list(cached.get("supersedes") or []),
+    )
+
+
+def current_login(cache_path: Path | None, client_id: str | None, refresh_token: str | None) -> LoginRecord | None:
+    """The login record of the chain the source would use now (None: not logged in through `auth`)."""
+    chain = select_chain(read_cache(cache_path), client_id, refresh_token)
+    return chain.login if chain else None
+
+
+def _cache_payload(client_id: str, state: _Cached) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "origin": state.origin,
+        "client_id": client_id,
+        "refresh_token": state.refresh_token,
+        "access_token": state.access_token,
+        "expires_at": state.expires_at,
+    }
+    if state.login is not None:
+        payload["login"] = state.login.as_json()
+    if state.supersedes:
+        payload["supersedes"] = state.supersedes
+    return payload
+
+
+def store_login(
+    path: Path,
+    client_id: str,
+    tokens: dict[str, Any],
+    login: LoginRecord,
+    replaces_refresh_token: str | None = None,
+) -> None:
+    """Start a new token chain in the cache from a code exchange's answer, with its login record.
+
+    `replaces_refresh_token`: the refresh token configured in secrets.toml (or env) at login time, which this login
+    supersedes; only its hash is kept.
+    """
+    refresh_token = str(tokens["refresh_token"])
+    state = _Cached(
+        access_token=tokens.get("access_token"),
+        expires_at=time.time() + float(tokens.get("expires_in", 3600)),
+        refresh_token=refresh_token,
+        origin=_fingerprint(refresh_token),
+        login=login,
+        supersedes=[_fingerprint(replaces_refresh_token)] if replaces_refresh_token else [],
+    )
+    write_private_json(path, _cache_payload(client_id, state))
 
 
 def write_private_json(path: Path, payload: dict[str, Any]) -> None:
@@ -62,43 +186,31 @@ class TokenManager:
     ) -> None:
         if not client_id:
             raise CredentialsMissing("client_id")
-        if not refresh_token:
-            raise CredentialsMissing("refresh token")
         self._token_url = f"{accounts_base_url.rstrip('/')}/api/token"
         self._client_id = client_id
         self._client_secret = client_secret
-        self._origin = _fingerprint(refresh_token)
         self._cache_path = cache_path
         self._timeout = timeout
         self._lock = threading.Lock()
-        self._state = self._load(refresh_token)
+        chain = select_chain(read_cache(cache_path), client_id, refresh_token or None)
+        if chain is None:
+            if not refresh_token:
+                raise CredentialsMissing("refresh token")
+            chain = _Cached(refresh_token=refresh_token, origin=_fingerprint(refresh_token))
+        self._state = chain
         self._margin = REFRESH_MARGIN_SECONDS
         self.refreshes = 0
         self.rotations = 0
 
-    def _load(self, refresh_token: str) -> _Cached:
-        if self._cache_path and self._cache_path.exists():
-            try:
-                cached = json.loads(self._cache_path.read_text())
-            except (OSError, ValueError):
-                cached = {}
-            if cached.get("origin") == self._origin and cached.get("client_id") == self._client_id:
-                return _Cached(cached.get("access_token"), float(cached.get("expires_at", 0)), cached["refresh_token"])
-        return _Cached(refresh_token=refresh_token)
+    @property
+    def login(self) -> LoginRecord | None:
+        """The login this token chain started from, when `python pipeline.py auth` recorded it."""
+        return self._state.login
 
     def _save(self) -> None:
         if self._cache_path is None:
             return
-        write_private_json(
-            self._cache_path,
-            {
-                "origin": self._origin,
-                "client_id": self._client_id,
-                "refresh_token": self._state.refresh_token,
-                "access_token": self._state.access_token,
-                "expires_at": self._state.expires_at,
-            },
-        )
+        write_private_json(self._cache_path, _cache_payload(self._client_id, self._state))
 
     def access_token(self) -> str:
         with self._lock:

@@ -244,7 +244,12 @@ class RunContext:
 
     def summary_row(self) -> dict[str, Any]:
         self.report.counts["api_requests"] = self.api.requests_sent
-        return self.report.row()
+        row = self.report.row()
+        # The login's age travels with the run, so the warehouse (and its dashboard) can warn before it runs out.
+        login = self.api.tokens.login
+        row["logged_in_at"] = login.logged_in_at if login else None
+        row["refresh_token_expires_at"] = login.refresh_token_expires_at if login else None
+        return row
 
     def close(self) -> None:
         self.api.close()

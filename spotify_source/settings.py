@@ -12,6 +12,13 @@ SCOPES = (
 )
 TIME_RANGES = ("short_term", "medium_term", "long_term")
 
+REFRESH_TOKEN_LIFETIME_DAYS = 182
+"""Spotify's refresh tokens expire 6 months after the login they came from (`invalid_grant` after), however often
+they were refreshed or rotated in between: the age is counted from the login, never from the last refresh."""
+DEFAULT_REDIRECT_PORT = 8888
+"""Port of `http://127.0.0.1:<port>/callback`, the redirect URI `python pipeline.py auth` listens on; it must be
+registered, exactly, in the app's settings on Spotify's developer dashboard."""
+
 PAGE_LIMIT = 50
 """Largest page of every offset endpoint the source reads (`/items` included: the spec says 50)."""
 IDS_PER_BATCH = {"artists": 50, "tracks": 50, "audio-features": 100}
@@ -75,6 +82,9 @@ RUN_COLUMNS: dict[str, Any] = {
     "audio_features_available": _nullable("bool"),
     "notes": _nullable("json"),
     "gaps": _nullable("json"),
+    # From the login record in the token cache; null when the refresh token did not come from `pipeline.py auth`.
+    "logged_in_at": _nullable("timestamp"),
+    "refresh_token_expires_at": _nullable("timestamp"),
 }
 AUDIO_FEATURE_COLUMNS: dict[str, Any] = {
     "id": {"data_type": "text", "nullable": False},
