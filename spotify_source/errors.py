@@ -60,6 +60,20 @@ class SpotifyApiError(SpotifySourceError):
         super().__init__(f"Spotify answered {status} for {url}: {message}")
 
 
+class ExportError(SpotifySourceError):
+    """A data export (or one file of it) that cannot be imported: the whole import is refused, nothing is loaded.
+
+    Exit code 2 like other bad input: running the same command again cannot succeed, the input has to change.
+    """
+
+    exit_code = 2
+
+    def __init__(self, where: str, reason: str) -> None:
+        self.where = where
+        self.reason = reason
+        super().__init__(f"{where} {reason}. Import refused: nothing of this export was loaded.")
+
+
 def _human(seconds: int) -> str:
     if seconds < 120:
         return f"{seconds} seconds"
