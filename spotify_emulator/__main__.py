@@ -2,6 +2,9 @@
 
 Prints `SPOTIFY_EMULATOR_URL=http://127.0.0.1:<port>` on one line once it accepts requests, so a script can
 start it with `--port 0` and read where it is.
+
+`python -m spotify_emulator export --kind extended|account|bulk ...` writes a Spotify data export of the
+library's whole history (or, `bulk`, a large synthetic one for benchmarks) and prints its path.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import signal
 import sys
 import threading
 from datetime import UTC, datetime
+from pathlib import Path
 
 from spotify_emulator.accounts import AccountSettings
 from spotify_emulator.faults import FaultSettings
@@ -72,7 +76,42 @@ def build_parser() -> argparse.ArgumentParser:
     faults.add_argument("--rate-503", type=_rate, default=0.0)
     faults.add_argument("--rate-drop", type=_rate, default=0.0, help="probability of closing the connection")
     faults.add_argument("--fault-seed", type=int, default=0)
+
+    export = commands.add_parser("export", help="write a Spotify data export of the library's history")
+    export.add_argument("--kind", choices=("extended", "account", "bulk"), default="extended")
+    export.add_argument("--seed", type=int, default=0, help="library seed (bulk: generator seed)")
+    export.add_argument("--profile", choices=sorted(PROFILES), default="reference")
+    export.add_argument("--out", type=Path, required=True, help="folder to write into (or a .zip path with --zip)")
+    export.add_argument("--zip", action="store_true", help="write my_spotify_data.zip as Spotify sends it")
+    export.add_argument("--plays", type=int, default=500_000, help="bulk: number of plays (default 500,000)")
+    export.add_argument("--field-version", choices=("2024", "legacy", "2025", "mixed"), default="2024")
+    export.add_argument("--legacy", action="store_true", help="account: StreamingHistoryN.json of old exports")
+    export.add_argument("--no-quirks", action="store_true", help="extended: no duplicates, rows in order")
+    export.add_argument("--since", type=_moment, default=None, help="plays that ended at or after (ISO-8601)")
+    export.add_argument("--until", type=_moment, default=None, help="plays that ended before (ISO-8601)")
     return parser
+
+
+def export_command(args: argparse.Namespace) -> int:
+    """Write the export asked for and print where it is."""
+    from spotify_emulator.export import write_account_export, write_bulk_extended_history, write_extended_export
+    from spotify_emulator.library import generate
+
+    packaging = "zip" if args.zip else "folder"
+    window = {"since": args.since, "until": args.until}
+    if args.kind == "bulk":
+        path = write_bulk_extended_history(args.out, plays=args.plays, seed=args.seed, packaging=packaging)
+    elif args.kind == "account":
+        library = generate(args.seed, args.profile)
+        path = write_account_export(library, args.out, packaging=packaging, legacy=args.legacy, **window)
+    else:
+        library = generate(args.seed, args.profile)
+        path = write_extended_export(
+            library, args.out, packaging=packaging, field_version=args.field_version, quirks=not args.no_quirks,
+            **window,
+        )  # fmt: skip
+    print(path)
+    return 0
 
 
 def settings_from(args: argparse.Namespace) -> EmulatorSettings:
@@ -109,6 +148,8 @@ def settings_from(args: argparse.Namespace) -> EmulatorSettings:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "export":
+        return export_command(args)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
