@@ -29,7 +29,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+import dlt
 import requests
+from dlt.common.configuration.inject import with_config
 
 from spotify_source import settings
 from spotify_source.auth import LoginRecord, store_login
@@ -185,12 +187,12 @@ def authorize_url(options: LoginOptions, redirect: str, state: str, challenge: s
 def login(
     options: LoginOptions,
     *,
-    show_url: Callable[[str, bool], None],
+    show_url: Callable[[str, str, bool], None],
     open_browser: Callable[[str], bool] | None = None,
 ) -> LoginResult:
     """Run the whole flow; returns who logged in and with which scopes, after storing the new token chain.
 
-    `show_url(url, opened)` tells the user where to go (`opened`: whether a browser was started);
+    `show_url(url, redirect_uri, opened)` tells the user where to go (`opened`: whether a browser was started);
     `open_browser(url)` starts one and says whether it could (None: never try, e.g. `--no-browser`).
     """
     if not options.client_id:
@@ -206,7 +208,7 @@ def login(
         redirect = redirect_uri(server.port)
         url = authorize_url(options, redirect, state, challenge)
         opened = bool(open_browser and open_browser(url))
-        show_url(url, opened)
+        show_url(url, redirect, opened)
         callback = server.wait(options.timeout_seconds)
     if callback is None:
         raise LoginFailed(
@@ -302,3 +304,28 @@ def _who(options: LoginOptions, access_token: str) -> dict[str, Any]:
             f"Logged in, but Spotify refused `/me` (HTTP {answer.status_code}: {message}); nothing was saved.{hint}"
         )
     return dict(answer.json())
+
+
+@with_config(sections=("sources", "spotify", "spotify"))
+def configured_settings(
+    client_id: str | None = None,
+    client_secret: dlt.TSecretStrValue | None = None,
+    refresh_token: dlt.TSecretStrValue | None = None,
+    accounts_base_url: str = settings.DEFAULT_ACCOUNTS_BASE_URL,
+    api_base_url: str = settings.DEFAULT_API_BASE_URL,
+    token_cache_path: str | None = None,
+    redirect_port: int = settings.DEFAULT_REDIRECT_PORT,
+    request_timeout_seconds: float = 30.0,
+) -> dict[str, Any]:
+    """`[sources.spotify]` as the source resolves it (secrets.toml, config.toml, env vars, same section), so that
+    `auth` logs in to the accounts service the source will refresh at and writes the cache it will read."""
+    return {
+        "client_id": client_id,
+        "client_secret": client_secret,
+        "refresh_token": refresh_token,
+        "accounts_base_url": accounts_base_url,
+        "api_base_url": api_base_url,
+        "token_cache_path": token_cache_path,
+        "redirect_port": redirect_port,
+        "request_timeout_seconds": request_timeout_seconds,
+    }
