@@ -10,10 +10,10 @@ Rules the statements follow:
 - Time zones: plays are stored in UTC; days, hours and weekdays are those of the viewer's time zone (`@tz`), so a
   late-night session counts on the evening it happened. Period filters are UTC instants (`@start_at`, `@end_at`)
   computed from the viewer's local dates, which keeps them exact *and* lets BigQuery prune partitions.
-- BigQuery partitions `recently_played` by day of `played_at` and the top lists by day of `extracted_at`: every
-  statement reading them filters that column with parameters, except those listed in `FULL_SCAN_BY_DESIGN`
-  (they read one or two narrow columns to find the data's own range, which is what the filters are then built
-  from). `tests/dashboard/test_queries.py` checks both.
+- BigQuery partitions `recently_played` and `listening_history` by day of `played_at` and the top lists by day of
+  `extracted_at`: every statement reading them filters that column with parameters, except those listed in
+  `FULL_SCAN_BY_DESIGN` (they read one or two narrow columns to find the data's own range, which is what the
+  filters are then built from). `tests/dashboard/test_queries.py` checks both.
 - Only SQL both engines accept (standard joins, `string_agg(... order by ...)`, window functions, `nulls last`);
   what differs is a `Dialect` method.
 """
@@ -44,9 +44,17 @@ FINAL_TABLES = (
     "track_artists",
     "artist_genres",
     "saved_tracks",
+    "listening_history",
 )
 # BigQuery's partitioned tables and the column each is partitioned on.
-PARTITIONED = {"recently_played": "played_at", "top_tracks": "extracted_at", "top_artists": "extracted_at"}
+PARTITIONED = {
+    "recently_played": "played_at",
+    "listening_history": "played_at",
+    "top_tracks": "extracted_at",
+    "top_artists": "extracted_at",
+}
+# Every play, from the API and the data exports (the Listening page's table; `recently_played` holds the API's only).
+HISTORY = "listening_history"
 # The features charted, all on a 0-1 scale (tempo and loudness are charted on their own).
 UNIT_FEATURES = ("danceability", "energy", "valence", "acousticness", "instrumentalness", "speechiness", "liveness")
 
@@ -277,7 +285,7 @@ def play_bounds(d: Dialect) -> str:
     """First and last play of the user, and how many: the range every date filter defaults to."""
     return f"""
     select min(played_at) as first_played_at, max(played_at) as last_played_at, count(*) as plays
-    from {d.table(FINAL, "recently_played")}
+    from {d.table(FINAL, HISTORY)}
     where user_id = @user_id
     """
 
@@ -317,22 +325,34 @@ def library_counts(d: Dialect) -> str:
     """
 
 
-# --- listening (recently_played; always filtered on played_at) ---
+# --- listening (listening_history: API plays and data exports; always filtered on played_at) ---
 
 _PLAYS = "p.user_id = @user_id and p.played_at >= @start_at and p.played_at < @end_at"
+# A play's length: what the export measured (ms_played), else the track's length (plays only the API saw).
+_PLAYED_MS = "coalesce(p.ms_played, t.duration_ms)"
+# One key per track: its Spotify id, or for account-data plays of unknown tracks, its names.
+_TRACK_KEY = "coalesce(p.track_id, concat('name:', lower(p.track_name), '|', lower(p.artist_name)))"
 
 
 @query
 def listening_totals(d: Dialect) -> str:
-    """Headline numbers of a period: plays, listening time, distinct tracks, artists and days."""
+    """Headline numbers of a period: plays, listening time (measured where the export says), distinct tracks,
+    artists and days, the skip rate where known, and how many plays each origin holds."""
     return f"""
     select
         count(*) as plays,
-        coalesce(sum(t.duration_ms), 0) / 3600000.0 as hours,
-        count(distinct p.track_id) as tracks,
-        count(distinct t.primary_artist_id) as artists,
-        count(distinct {d.local_day("p.played_at")}) as active_days
-    from {d.table(FINAL, "recently_played")} as p
+        coalesce(sum({_PLAYED_MS}), 0) / 3600000.0 as hours,
+        coalesce(sum(p.ms_played), 0) / 3600000.0 as measured_hours,
+        count(distinct case when p.content_type = 'track' then {_TRACK_KEY} end) as tracks,
+        count(distinct case when p.content_type = 'track' then coalesce(t.primary_artist_name, p.artist_name) end)
+            as artists,
+        count(distinct {d.local_day("p.played_at")}) as active_days,
+        count(p.is_skipped) as plays_with_skip_info,
+        coalesce(sum(case when p.is_skipped then 1 else 0 end), 0) as skipped,
+        coalesce(sum(case when p.is_in_api then 1 else 0 end), 0) as in_api,
+        coalesce(sum(case when p.is_in_extended_export then 1 else 0 end), 0) as in_extended_export,
+        coalesce(sum(case when p.is_in_account_export then 1 else 0 end), 0) as in_account_export
+    from {d.table(FINAL, HISTORY)} as p
     left join {d.table(FINAL, "tracks")} as t on t.track_id = p.track_id
     where {_PLAYS}
     """
@@ -341,8 +361,8 @@ def listening_totals(d: Dialect) -> str:
 def _local_plays(d: Dialect) -> str:
     """The period's plays with their local day and length: what the per-day and per-week series group."""
     return f"""
-        select {d.local_day("p.played_at")} as played_day, t.duration_ms
-        from {d.table(FINAL, "recently_played")} as p
+        select {d.local_day("p.played_at")} as played_day, {_PLAYED_MS} as played_ms
+        from {d.table(FINAL, HISTORY)} as p
         left join {d.table(FINAL, "tracks")} as t on t.track_id = p.track_id
         where {_PLAYS}"""
 
@@ -351,7 +371,7 @@ def _local_plays(d: Dialect) -> str:
 def plays_by_day(d: Dialect) -> str:
     """Plays and listening minutes per local day."""
     return f"""
-    select played_day, count(*) as plays, coalesce(sum(duration_ms), 0) / 60000.0 as minutes
+    select played_day, count(*) as plays, coalesce(sum(played_ms), 0) / 60000.0 as minutes
     from ({_local_plays(d)}
     ) as plays
     group by played_day
@@ -363,9 +383,9 @@ def plays_by_day(d: Dialect) -> str:
 def plays_by_week(d: Dialect) -> str:
     """Plays and listening minutes per ISO week (starting Monday), local time."""
     return f"""
-    select week_start, count(*) as plays, coalesce(sum(duration_ms), 0) / 60000.0 as minutes
+    select week_start, count(*) as plays, coalesce(sum(played_ms), 0) / 60000.0 as minutes
     from (
-        select {d.week_start("played_day")} as week_start, duration_ms
+        select {d.week_start("played_day")} as week_start, played_ms
         from ({_local_plays(d)}
         ) as days
     ) as weeks
@@ -381,7 +401,7 @@ def plays_by_hour_and_weekday(d: Dialect) -> str:
     select weekday, hour_of_day, count(*) as plays
     from (
         select {d.iso_weekday("p.played_at")} as weekday, {d.local_hour("p.played_at")} as hour_of_day
-        from {d.table(FINAL, "recently_played")} as p
+        from {d.table(FINAL, HISTORY)} as p
         where {_PLAYS}
     ) as plays
     group by weekday, hour_of_day
@@ -395,7 +415,7 @@ def listening_streaks(d: Dialect) -> str:
     return f"""
     with days as (
         select distinct {d.local_day("p.played_at")} as played_day
-        from {d.table(FINAL, "recently_played")} as p
+        from {d.table(FINAL, HISTORY)} as p
         where {_PLAYS}
     ),
     numbered as (
@@ -415,51 +435,73 @@ def listening_streaks(d: Dialect) -> str:
 
 @query
 def top_played_tracks(d: Dialect, limit: int = 10) -> str:
-    """The period's most played tracks."""
+    """The period's most played tracks (music only), including tracks only the data export knows."""
     return f"""
-    select t.track_name, t.primary_artist_name as artist_name, t.album_name, count(*) as plays,
-           coalesce(sum(t.duration_ms), 0) / 60000.0 as minutes, max(p.played_at) as last_played_at
-    from {d.table(FINAL, "recently_played")} as p
-    join {d.table(FINAL, "tracks")} as t on t.track_id = p.track_id
-    where {_PLAYS}
-    group by p.track_id, t.track_name, t.primary_artist_name, t.album_name
-    order by plays desc, last_played_at desc, t.track_name
+    with plays as (
+        select {_TRACK_KEY} as track_key,
+               coalesce(t.track_name, p.track_name) as track_name,
+               coalesce(t.primary_artist_name, p.artist_name) as artist_name,
+               coalesce(t.album_name, p.album_name) as album_name,
+               {_PLAYED_MS} as played_ms,
+               p.played_at
+        from {d.table(FINAL, HISTORY)} as p
+        left join {d.table(FINAL, "tracks")} as t on t.track_id = p.track_id
+        where {_PLAYS} and p.content_type = 'track' and coalesce(p.track_id, p.track_name) is not null
+    )
+    select max(track_name) as track_name, max(artist_name) as artist_name, max(album_name) as album_name,
+           count(*) as plays, coalesce(sum(played_ms), 0) / 60000.0 as minutes, max(played_at) as last_played_at
+    from plays
+    group by track_key
+    order by plays desc, last_played_at desc, track_name
     {_limit(limit)}
     """
 
 
 @query
 def top_played_artists(d: Dialect, limit: int = 10) -> str:
-    """The period's most played artists (a play counts for the track's primary artist), with what is known."""
+    """The period's most played artists (a play counts for the track's primary artist; an export's play of a track
+    the warehouse does not know counts for the artist it names), with what is known of them."""
     return f"""
     with plays as (
-        select t.primary_artist_id as artist_id, count(*) as plays, count(distinct p.track_id) as tracks,
-               coalesce(sum(t.duration_ms), 0) / 60000.0 as minutes
-        from {d.table(FINAL, "recently_played")} as p
-        join {d.table(FINAL, "tracks")} as t on t.track_id = p.track_id
-        where {_PLAYS} and t.primary_artist_id is not null
-        group by t.primary_artist_id
+        select coalesce(t.primary_artist_id, concat('name:', lower(p.artist_name))) as artist_key,
+               coalesce(t.primary_artist_name, p.artist_name) as artist_name,
+               {_TRACK_KEY} as track_key,
+               {_PLAYED_MS} as played_ms
+        from {d.table(FINAL, HISTORY)} as p
+        left join {d.table(FINAL, "tracks")} as t on t.track_id = p.track_id
+        where {_PLAYS} and p.content_type = 'track' and coalesce(t.primary_artist_id, p.artist_name) is not null
+    ),
+    by_artist as (
+        select artist_key, max(artist_name) as artist_name, count(*) as plays, count(distinct track_key) as tracks,
+               coalesce(sum(played_ms), 0) / 60000.0 as minutes
+        from plays
+        group by artist_key
     ),
     genres as (
         select artist_id, string_agg(genre, ', ' order by genre) as genres
         from {d.table(FINAL, "artist_genres")}
         group by artist_id
     )
-    select a.artist_name, plays.plays, plays.tracks, plays.minutes, a.popularity, a.followers, genres.genres
-    from plays
-    join {d.table(FINAL, "artists")} as a on a.artist_id = plays.artist_id
-    left join genres on genres.artist_id = plays.artist_id
-    order by plays.plays desc, plays.minutes desc, a.artist_name
+    select coalesce(a.artist_name, by_artist.artist_name) as artist_name, by_artist.plays, by_artist.tracks,
+           by_artist.minutes, a.popularity, a.followers, genres.genres
+    from by_artist
+    left join {d.table(FINAL, "artists")} as a on a.artist_id = by_artist.artist_key
+    left join genres on genres.artist_id = by_artist.artist_key
+    order by by_artist.plays desc, by_artist.minutes desc, artist_name
     {_limit(limit)}
     """
 
 
 @query
 def recent_plays(d: Dialect, limit: int = 10) -> str:
-    """The period's latest plays, newest first."""
+    """The period's latest plays, newest first (tracks, episodes, audiobooks alike)."""
     return f"""
-    select p.played_at, t.track_name, t.primary_artist_name as artist_name, p.context_type
-    from {d.table(FINAL, "recently_played")} as p
+    select p.played_at,
+           coalesce(t.track_name, p.track_name, p.episode_name, p.audiobook_chapter_title, p.audiobook_title)
+               as track_name,
+           coalesce(t.primary_artist_name, p.artist_name, p.show_name, p.audiobook_title) as artist_name,
+           p.context_type
+    from {d.table(FINAL, HISTORY)} as p
     left join {d.table(FINAL, "tracks")} as t on t.track_id = p.track_id
     where {_PLAYS}
     order by p.played_at desc
@@ -468,13 +510,13 @@ def recent_plays(d: Dialect, limit: int = 10) -> str:
 
 
 @query
-def plays_by_context(d: Dialect) -> str:
-    """Where plays started from: playlist, album, artist, liked songs (collection) or unknown."""
+def plays_by_content(d: Dialect) -> str:
+    """What was played: music, podcast episodes, audiobooks, videos (and export rows with no metadata)."""
     return f"""
-    select coalesce(p.context_type, 'unknown') as context_type, count(*) as plays
-    from {d.table(FINAL, "recently_played")} as p
+    select p.content_type, count(*) as plays
+    from {d.table(FINAL, HISTORY)} as p
     where {_PLAYS}
-    group by 1
+    group by p.content_type
     order by plays desc
     """
 
@@ -485,7 +527,7 @@ def longest_silences(d: Dialect, limit: int = 10) -> str:
     return f"""
     with ordered as (
         select p.played_at, lag(p.played_at) over (order by p.played_at) as previous_played_at
-        from {d.table(FINAL, "recently_played")} as p
+        from {d.table(FINAL, HISTORY)} as p
         where {_PLAYS}
     )
     select previous_played_at as silent_from, played_at as silent_until,
@@ -505,7 +547,7 @@ def genres_by_plays(d: Dialect, limit: int = 10) -> str:
     """Genre distribution of the period's plays (through each track's primary artist)."""
     return f"""
     select g.genre, count(*) as plays, count(distinct g.artist_id) as artists
-    from {d.table(FINAL, "recently_played")} as p
+    from {d.table(FINAL, HISTORY)} as p
     join {d.table(FINAL, "tracks")} as t on t.track_id = p.track_id
     join {d.table(FINAL, "artist_genres")} as g on g.artist_id = t.primary_artist_id
     where {_PLAYS}
@@ -810,8 +852,8 @@ def features_of_library(d: Dialect) -> str:
         union distinct
         select track_id from {d.table(FINAL, "playlist_tracks")} where user_id = @user_id and track_id is not null
         union distinct
-        select track_id from {d.table(FINAL, "recently_played")}
-        where user_id = @user_id and played_at >= @start_at and played_at < @end_at
+        select track_id from {d.table(FINAL, HISTORY)}
+        where user_id = @user_id and played_at >= @start_at and played_at < @end_at and track_id is not null
     )
     select t.track_name, t.primary_artist_name as artist_name, {_FEATURE_COLUMNS}
     from library

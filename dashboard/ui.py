@@ -47,7 +47,7 @@ def start(title: str, intro: str) -> Context:
         st.stop()
     user_id, user_name = choose_account(current.users)
     tz = data.viewer_timezone()
-    plays = data.play_range(user_id, tz) if current.has(FINAL, "recently_played") else None
+    plays = data.play_range(user_id, tz) if current.has(FINAL, "listening_history") else None
     context = Context(current, user_id, user_name, tz, plays)
     sidebar(context)
     return context
@@ -196,6 +196,45 @@ def hours(value: Any) -> str:
     if value < 1:
         return f"{value * 60:.0f} min"
     return f"{value:,.1f}"
+
+
+def percent(part: Any, whole: Any) -> str:
+    """ "12%" of a known whole; "—" when nothing is known (no play says whether it was skipped)."""
+    if whole is None or pd.isna(whole) or not int(whole):
+        return "—"
+    return f"{100 * float(part or 0) / float(whole):.0f}%"
+
+
+def measured_help(totals: Any) -> str:
+    """How much of the listening time is measured (the export's ms_played) and how much estimated."""
+    total, measured = float(totals["hours"] or 0), float(totals["measured_hours"] or 0)
+    if not total:
+        return "No listening time in this period."
+    if measured >= total:
+        return "Measured: the data export says how long each play lasted (ms_played)."
+    return (
+        f"{100 * measured / total:.0f}% measured from the data export's ms_played; the rest is estimated as the "
+        "track's full length, for plays only the API saw (it does not say how long you listened)."
+    )
+
+
+def origins_caption(totals: Any) -> None:
+    """Which origins the period's plays come from: the API's recently played, the extended streaming history,
+    the account-data export (a play found in several counts once, in each of them here)."""
+    parts = [
+        f"{number(totals[column])} {label}"
+        for column, label in (
+            ("in_extended_export", "in the extended streaming history"),
+            ("in_account_export", "in the account-data export"),
+            ("in_api", "seen by the API"),
+        )
+        if totals[column]
+    ]
+    if parts:
+        st.caption(
+            f"{number(totals['plays'])} plays in this period: " + ", ".join(parts) + " (a play found in several "
+            "origins counts once)."
+        )
 
 
 def plural(count: Any, word: str, words: str | None = None) -> str:

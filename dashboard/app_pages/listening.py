@@ -1,4 +1,8 @@
-"""Listening: plays over time, when you listen (hour × weekday), streaks, the period's most played."""
+"""Listening: plays over time, when you listen (hour × weekday), streaks, the period's most played.
+
+Reads `listening_history`: the API's plays and, once imported, Spotify's data export (the whole history), so the
+page says which origins its numbers come from and where listening time is measured rather than estimated.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,8 @@ context = ui.start("Listening", "When and what you played. Days and hours are in
 if context.plays is None:
     ui.empty(
         "No plays in the warehouse yet. Each pipeline run adds the plays since the previous one "
-        "(Spotify shows the last 50): run `python pipeline.py` regularly and this page fills up."
+        "(Spotify shows the last 50): run `python pipeline.py` regularly and this page fills up. For your whole "
+        "history, request your data from Spotify and run `python pipeline.py import-export <the zip>`."
     )
     st.stop()
 
@@ -26,9 +31,17 @@ totals = fetch(queries.listening_totals, **params).iloc[0]
 streaks = fetch(queries.listening_streaks, **params)
 days_in_period = (last - first).days + 1
 
-plays, hours, active, longest, latest = st.columns(5)
+ui.origins_caption(totals)
+plays, hours, skipped, active, longest, latest = st.columns(6)
 plays.metric("Plays", ui.number(totals["plays"]), border=True)
-hours.metric("Hours listened", ui.hours(totals["hours"]), border=True)
+hours.metric("Hours listened", ui.hours(totals["hours"]), border=True, help=ui.measured_help(totals))
+skipped.metric(
+    "Skipped",
+    ui.percent(totals["skipped"], totals["plays_with_skip_info"]),
+    border=True,
+    help=f"Of the {ui.number(totals['plays_with_skip_info'])} plays whose export row says whether you skipped "
+    "(the extended streaming history; the API and old files do not say).",
+)
 active.metric(
     "Days with music",
     f"{ui.number(totals['active_days'])} of {days_in_period}",
@@ -79,12 +92,12 @@ with when_column:
     else:
         ui.chart(charts.heatmap(grid), key="listening_heatmap")
 with context_column:
-    ui.section("Started from")
-    contexts = fetch(queries.plays_by_context, **params)
-    if contexts.empty:
+    ui.section("What you played")
+    contents = fetch(queries.plays_by_content, **params)
+    if contents.empty:
         ui.empty("No plays in this period.")
     else:
-        ui.chart(charts.donut(contexts, category="context_type", value="plays", title="Context"), key="contexts")
+        ui.chart(charts.donut(contents, category="content_type", value="plays", title="Content"), key="contents")
 
 tracks_column, artists_column = st.columns(2, gap="large")
 with tracks_column:

@@ -14,7 +14,8 @@
 
     Incremental: a build recomputes only the UTC days that received raw rows since the last build (the newest dlt
     load it has seen is kept in `source_load_id`), widened by the match window at midnight, and replaces those days
-    whole (delete+insert on DuckDB, partition overwrite on BigQuery). A play matched across midnight to a row of a
+    whole (delete+insert on DuckDB, partition overwrite on BigQuery, where the table is partitioned by the UTC day
+    of `played_at`, i.e. by `played_date`, so that the dashboard's filters on `played_at` prune). A play matched across midnight to a row of a
     day that is not rebuilt, or a track learnt later for an old account-only play, is settled by `--full-refresh`.
 -#}
 {{
@@ -23,7 +24,7 @@
         unique_key='played_date',
         incremental_strategy='insert_overwrite' if target.type == 'bigquery' else 'delete+insert',
         partition_by=(
-            {'field': 'played_date', 'data_type': 'date', 'granularity': 'day'}
+            {'field': 'played_at', 'data_type': 'timestamp', 'granularity': 'day'}
             if target.type == 'bigquery' else none
         ),
         cluster_by=(['user_id'] if target.type == 'bigquery' else none),

@@ -11,7 +11,12 @@ renamed as (
         cast(batch_endpoints_available as {{ spotify_type('boolean') }}) as is_batch_endpoints_available,
         cast(audio_features_available as {{ spotify_type('boolean') }}) as is_audio_features_available,
         cast(notes as {{ spotify_type('string') }}) as notes_json,
-        cast(gaps as {{ spotify_type('string') }}) as gaps_json
+        cast(gaps as {{ spotify_type('string') }}) as gaps_json,
+        {#- When the login behind the run happened and when Spotify ends its refresh token (null: not recorded). -#}
+        {{ column_or_null(source('spotify', 'extraction_runs'), 'logged_in_at', spotify_type('timestamp')) }}
+            as logged_in_at,
+        {{ column_or_null(source('spotify', 'extraction_runs'), 'refresh_token_expires_at', spotify_type('timestamp')) }}
+            as refresh_token_expires_at
     from source
 )
 
