@@ -17,7 +17,8 @@ def rows_by_kind(pipeline: Any) -> dict[str, int]:
         with pipeline.sql_client() as client:
             if not client.has_dataset():
                 return {}
-            return dict(client.execute_sql("select export_kind, count(*) from export_streams group by export_kind"))
+            table = client.make_qualified_table_name("export_streams")  # BigQuery emulators need it qualified
+            return dict(client.execute_sql(f"select export_kind, count(*) from {table} group by export_kind"))
     except Exception:  # no pipeline state, dataset or table yet: nothing imported so far
         return {}
 

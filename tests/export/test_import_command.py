@@ -26,25 +26,6 @@ from tests.export.rows import (
     write_zip,
 )
 
-ROOT = Path(pipeline.__file__).resolve().parent
-
-
-@pytest.fixture
-def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Callable[..., Any]:
-    """Runs `pipeline.main([...])` with its own warehouse and dlt folder; returns (exit code, stdout, stderr)."""
-    monkeypatch.setenv("SPOTIFY_DUCKDB", str(tmp_path / "warehouse.duckdb"))
-    monkeypatch.setenv("SPOTIFY_PIPELINES_DIR", str(tmp_path / "dlt"))
-    monkeypatch.setenv("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID", "true")
-    monkeypatch.delenv("SPOTIFY_DESTINATION", raising=False)
-    monkeypatch.chdir(ROOT)  # main() moves there; this puts the test's cwd back afterwards
-
-    def run(*args: str) -> tuple[int, str, str]:
-        code = pipeline.main(list(args))
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return run
-
 
 def snapshot(path: Path) -> dict[str, tuple[int, int]]:
     """(rows, checksum) of every table in spotify_raw; empty when there is no warehouse yet."""
