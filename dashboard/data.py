@@ -269,6 +269,38 @@ def _json_list(value: Any) -> list[Any]:
     return parsed if isinstance(parsed, list) else [parsed]
 
 
+@dataclass(frozen=True)
+class SpotifyLogin:
+    """The login behind the latest run: Spotify ends its refresh token 6 months after it (`invalid_grant`), and
+    every run fails from then until `python pipeline.py auth` is run again."""
+
+    logged_in_at: dt.datetime | None
+    expires_at: dt.datetime | None
+
+    WARN_DAYS = 14
+
+    def days_left(self, now: dt.datetime) -> float | None:
+        return None if self.expires_at is None else (self.expires_at - now).total_seconds() / 86400
+
+    def state(self, now: dt.datetime) -> str:
+        """`unknown` (not logged in through `auth`, or not recorded), `ok`, `expiring` (last two weeks), `expired`."""
+        left = self.days_left(now)
+        if left is None:
+            return "unknown"
+        return "expired" if left <= 0 else ("expiring" if left <= self.WARN_DAYS else "ok")
+
+
+def spotify_login(current: Status, user_id: str) -> SpotifyLogin:
+    """The login age the latest run recorded (unknown when it recorded none)."""
+    if not current.has(STAGING, "stg_spotify__extraction_runs"):
+        return SpotifyLogin(None, None)
+    frame = fetch(queries.spotify_login, user_id=user_id)
+    if frame.empty or "refresh_token_expires_at" not in frame.columns:
+        return SpotifyLogin(None, None)
+    row = frame.iloc[0]
+    return SpotifyLogin(_timestamp(row.get("logged_in_at")), _timestamp(row["refresh_token_expires_at"]))
+
+
 def last_refreshed(current: Status, user_id: str) -> dt.datetime | None:
     """When the pipeline last finished a run for the user (None when no run is recorded)."""
     recorded = runs(current, user_id, limit=1)

@@ -316,6 +316,19 @@ def raw_run_counts(d: Dialect, limit: int = 10) -> str:
 
 
 @query
+def spotify_login(d: Dialect) -> str:
+    """The latest run, for the age of the login behind it (`*`: warehouses built before dbt staged the login's
+    columns lack them, and the page says "unknown" rather than failing)."""
+    return f"""
+    select *
+    from {d.table(STAGING, "stg_spotify__extraction_runs")}
+    where user_id = @user_id
+    order by run_started_at desc
+    limit 1
+    """
+
+
+@query
 def library_counts(d: Dialect) -> str:
     """Playlists and liked songs of the user: the library side of the headline numbers."""
     return f"""

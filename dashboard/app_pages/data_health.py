@@ -15,7 +15,11 @@ runs = data.runs(context.status, context.user_id)
 latest = runs[0] if runs else None
 gaps = [gap | {"run": run.started_at} for run in runs for gap in run.gaps]
 
-refreshed, tier, recorded, gap_count = st.columns(4)
+login = data.spotify_login(context.status, context.user_id)
+now = pd.Timestamp.now(tz="UTC").to_pydatetime()
+login_state, login_days = login.state(now), login.days_left(now)
+
+refreshed, tier, recorded, gap_count, login_column = st.columns(5)
 refreshed.metric(
     "Last refresh",
     ui.ago(latest.finished_at or latest.started_at) if latest else "never",
@@ -35,6 +39,29 @@ gap_count.metric(
     border=True,
     help="Runs that found all 50 plays Spotify keeps newer than the previous run: plays in between may be lost.",
 )
+login_column.metric(
+    "Spotify login",
+    {"unknown": "Unknown", "expired": "Expired"}.get(login_state, f"{login_days or 0:.0f} days left"),
+    border=True,
+    help=(
+        f"Logged in {ui.when(login.logged_in_at, context.tz)}; Spotify ends the login "
+        f"{ui.when(login.expires_at, context.tz)} (6 months after it). Renew: `python pipeline.py auth`."
+        if login.expires_at
+        else "The latest run recorded no login time: its refresh token did not come from `python pipeline.py auth`."
+    ),
+)
+if login_state == "expired":
+    st.error(
+        f"**The Spotify login expired** {ui.when(login.expires_at, context.tz)}: runs fail until you log in again "
+        "with `python pipeline.py auth`. Everything loaded so far is kept.",
+        icon=":material/key_off:",
+    )
+elif login_state == "expiring":
+    st.warning(
+        f"**The Spotify login expires in {login_days:.0f} days** ({ui.when(login.expires_at, context.tz)}). Log in "
+        "again with `python pipeline.py auth` before then; the new login lasts 6 months from that day.",
+        icon=":material/key:",
+    )
 
 allowed_column, notes_column = st.columns(2, gap="large")
 with allowed_column:
