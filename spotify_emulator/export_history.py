@@ -27,7 +27,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from spotify_emulator import names
-from spotify_emulator.library import Library, spotify_id
+from spotify_emulator.library import Library, spotify_id, to_ms
+from spotify_emulator.profiles import resolve
 
 API_RECENT_LIMIT = 50
 """`/me/player/recently-played` serves this many plays; export-only plays go before them."""
@@ -118,31 +119,114 @@ def make_audiobooks(rng: random.Random, count: int) -> list[Audiobook]:
 
 
 def full_history(library: Library) -> list[HistoryPlay]:
-    """Every play the library's owner made, oldest first: the API's track plays plus export-only plays."""
-    rng = random.Random(f"{library.seed}:{library.profile}:export-history")
+    """Every play the library's owner made, oldest first: the API's track plays plus export-only plays.
+
+    Stable when plays are appended (`/_emulator/plays`): a track play's details come from a generator seeded by
+    its own time, its `ms_played` only depends on the play before it, and export-only plays sit in fixed 3-hour
+    slots decided by the slot's own seed, or in the weeks before the first play. So the history of the library
+    after new plays holds every play of the history before, unchanged: an older export is part of a newer one.
+    """
     country = library.user.country
-    track_plays = _track_plays(rng, library, country)
+    track_plays = _track_plays(library, country)
     if not track_plays:
         return []
+    first = track_plays[0]["ended_at"] - timedelta(milliseconds=track_plays[0]["ms_played"])
     newest = track_plays[-API_RECENT_LIMIT:]
     cut = min(p["ended_at"] - timedelta(milliseconds=p["ms_played"]) for p in newest)
-    first = track_plays[0]["ended_at"] - timedelta(milliseconds=track_plays[0]["ms_played"])
-    new_year = _local_new_year_before(cut)
-    # The export reaches further back than the library's plays; at least back to a New Year's Eve.
-    free = _free_time(track_plays, floor=min(first - timedelta(days=45), new_year - timedelta(days=2)), cut=cut)
+    books = make_audiobooks(_rng(library, "books"), 3)
     placed: list[dict] = []
-    _place_near(free, _new_year_session(rng, library, country), new_year + timedelta(minutes=50), placed)
-    for session in _extra_sessions(rng, library, country, len(track_plays)):
-        _place_random(rng, free, session, placed)
+    # Before the library's first play: one session of every kind, and the listener's last New Year's Eve.
+    anchor_rng = _rng(library, "anchors")
+    anchors = [
+        [_episode_draft(anchor_rng, library, country, anchor_rng.choice(list(library.episodes.values())))],
+        _book_session(anchor_rng, books, country),
+        [_video_draft(anchor_rng, library, country, video) for video in ("track", "episode", "track")],
+        [_unknown_draft(anchor_rng, country)],
+        _repeat_drafts(anchor_rng, library, country, _short_tracks(library)),
+    ]
+    for days_before, session in zip((40, 34, 28, 22, 16), anchors, strict=True):
+        _lay_out(session, (first - timedelta(days=days_before)).replace(hour=9, minute=0, second=0), placed)
+    new_year = _local_new_year_before(first)
+    _lay_out(_new_year_session(anchor_rng, library, country), new_year + timedelta(minutes=20), placed)
+    busy = [(p["ended_at"] - timedelta(milliseconds=p["ms_played"]), p["ended_at"]) for p in track_plays + placed]
+    probability = _slot_probability(library)
+    for slot_start in _free_slots(busy, floor=first - timedelta(days=45), cut=cut):
+        slot_rng = _rng(library, f"slot:{int(slot_start.timestamp())}")
+        if slot_rng.random() >= probability:
+            continue
+        session = _slot_session(slot_rng, library, country, books)
+        while len(session) > 1 and _length(session) > SLOT - 2 * _MARGIN:
+            session.pop()
+        slack = SLOT - 2 * _MARGIN - _length(session)
+        if slack > timedelta(0):
+            _lay_out(session, slot_start + _MARGIN + slack * slot_rng.random(), placed)
     merged = sorted(track_plays + placed, key=lambda p: p["ended_at"])
-    return [HistoryPlay(play_id=f"p{index:07d}", **fields) for index, fields in enumerate(merged)]
+    # Named by its end (unique: plays never overlap), so the id, and what rows derive from it, survives new plays.
+    return [HistoryPlay(play_id=f"p{to_ms(fields['ended_at'])}", **fields) for fields in merged]
 
 
-def _track_plays(rng: random.Random, library: Library, country: str) -> list[dict]:
+SLOT = timedelta(hours=3)
+"""Export-only plays go into free slots of this length, aligned to the epoch, each decided by its own seed."""
+
+
+def _rng(library: Library, part: str) -> random.Random:
+    return random.Random(f"{library.seed}:{library.profile}:export:{part}")
+
+
+def _slot_probability(library: Library) -> float:
+    """About one export-only session per 20 plays of the profile (at least 20), over its days plus 45."""
+    spec = resolve(library.profile)
+    sessions = max(20, spec.plays // 20)
+    return min(0.5, sessions / ((spec.history_days + 45) * 24 / SLOT.total_seconds() * 3600))
+
+
+def _free_slots(busy: list[tuple[datetime, datetime]], floor: datetime, cut: datetime) -> list[datetime]:
+    """Starts of the slots in [floor, cut) that no busy interval touches."""
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    slot_index = int((floor - epoch) / SLOT) + 1
+    busy = sorted(busy)
+    starts = [start for start, _ in busy]
+    free = []
+    while epoch + (slot_index + 1) * SLOT <= cut:
+        start, end = epoch + slot_index * SLOT, epoch + (slot_index + 1) * SLOT
+        index = bisect.bisect_left(starts, end)
+        # The interval starting last before the slot's end must end before the slot starts (intervals are disjoint).
+        if index == 0 or busy[index - 1][1] < start:
+            free.append(start)
+        slot_index += 1
+    return free
+
+
+def _slot_session(rng: random.Random, library: Library, country: str, books: list[Audiobook]) -> list[_Draft]:
+    kind = rng.choices(("episode", "audiobook", "video", "unknown", "repeat"), weights=(40, 15, 20, 15, 10))[0]
+    if kind == "episode":
+        episodes = list(library.episodes.values())
+        return [_episode_draft(rng, library, country, rng.choice(episodes)) for _ in range(rng.randint(1, 2))]
+    if kind == "audiobook":
+        return _book_session(rng, books, country)
+    if kind == "video":
+        return [_video_draft(rng, library, country, rng.choice(("track", "episode"))) for _ in range(rng.randint(1, 3))]
+    if kind == "unknown":
+        return [_unknown_draft(rng, country) for _ in range(rng.randint(1, 2))]
+    return _repeat_drafts(rng, library, country, _short_tracks(library))
+
+
+def _book_session(rng: random.Random, books: list[Audiobook], country: str) -> list[_Draft]:
+    book = rng.choice(books)
+    start = rng.randrange(len(book.chapters))
+    return [_chapter_draft(rng, book, chapter, country) for chapter in book.chapters[start : start + rng.randint(1, 3)]]
+
+
+def _short_tracks(library: Library) -> list:
+    return sorted(library.tracks.values(), key=lambda t: (t.duration_ms, t.id))[: max(3, len(library.tracks) // 20)]
+
+
+def _track_plays(library: Library, country: str) -> list[dict]:
     """`ms_played` and the stream's details for every play the API knows, within the gap to the previous play."""
     result: list[dict] = []
     previous_end: datetime | None = None
     for play in library.plays:
+        rng = _rng(library, f"play:{play.played_at_ms}")
         track = library.tracks[play.track_id]
         gap_ms = int((play.played_at - previous_end) / timedelta(milliseconds=1)) if previous_end else 10**9
         previous_end = play.played_at
@@ -186,30 +270,6 @@ def _stream_details(rng: random.Random, country: str) -> dict:
     }
 
 
-def _extra_sessions(rng: random.Random, library: Library, country: str, plays: int) -> list[list[_Draft]]:
-    """Export-only sessions, in proportion to the library's plays (at least a few of each kind)."""
-    sessions: list[list[_Draft]] = []
-    episodes = list(library.episodes.values())
-    tracks = list(library.tracks.values())
-    for _ in range(max(4, plays // 60)):
-        sessions.append([_episode_draft(rng, library, country, rng.choice(episodes)) for _ in range(rng.randint(1, 2))])
-    books = make_audiobooks(rng, 2 if plays < 1000 else 3)
-    for _ in range(max(3, plays // 120)):
-        book = rng.choice(books)
-        start = rng.randrange(len(book.chapters))
-        chapters = book.chapters[start : start + rng.randint(1, 3)]
-        sessions.append([_chapter_draft(rng, book, chapter, country) for chapter in chapters])
-    for _ in range(max(4, plays // 100)):
-        sessions.append([_video_draft(rng, library, country, tracks, episodes) for _ in range(rng.randint(1, 3))])
-    for _ in range(max(3, plays // 150)):
-        sessions.append([_unknown_draft(rng, country)])
-    shortest = sorted(tracks, key=lambda t: t.duration_ms)[: max(3, len(tracks) // 20)]
-    for _ in range(max(2, plays // 500)):
-        sessions.append(_repeat_drafts(rng, library, country, rng.choice(shortest)))
-    rng.shuffle(sessions)
-    return sessions
-
-
 def _episode_draft(rng: random.Random, library: Library, country: str, episode) -> _Draft:
     finished = rng.random() < 0.4
     ms_played = episode.duration_ms if finished else rng.randint(60_000, episode.duration_ms)
@@ -249,11 +309,11 @@ def _chapter_draft(rng: random.Random, book: Audiobook, chapter: tuple[str, str,
     )
 
 
-def _video_draft(rng: random.Random, library: Library, country: str, tracks: list, episodes: list) -> _Draft:
-    """Music videos (the track's URI) and video podcasts (the episode's); most report `ms_played` 0."""
+def _video_draft(rng: random.Random, library: Library, country: str, kind: str) -> _Draft:
+    """A music video (`kind` track: the track's URI) or video podcast (the episode's); most report `ms_played` 0."""
     ms_played = 0 if rng.random() < 0.75 else rng.randint(5_000, 180_000)
-    if rng.random() < 0.6:
-        track = rng.choice(tracks)
+    if kind == "track":
+        track = rng.choice(list(library.tracks.values()))
         identity = {
             "track_id": track.id,
             "track_name": track.name,
@@ -261,7 +321,7 @@ def _video_draft(rng: random.Random, library: Library, country: str, tracks: lis
             "album_name": library.albums[track.album_id].name,
         }
     else:
-        episode = rng.choice(episodes)
+        episode = rng.choice(list(library.episodes.values()))
         identity = {
             "episode_id": episode.id,
             "episode_name": episode.name,
@@ -296,12 +356,13 @@ def _unknown_draft(rng: random.Random, country: str) -> _Draft:
     )
 
 
-def _repeat_drafts(rng: random.Random, library: Library, country: str, track) -> list[_Draft]:
+def _repeat_drafts(rng: random.Random, library: Library, country: str, shortest: list) -> list[_Draft]:
     """The same short track started again and again within one minute, the same length each time.
 
     The account export then has identical rows (same minute, names and msPlayed): genuine plays that must stay
     separate. `_place_*` keeps the whole cluster inside one clock minute.
     """
+    track = rng.choice(shortest)
     ms_played = min(track.duration_ms, rng.choice((8_000, 10_000, 12_000)))
     details = _stream_details(rng, country)
     fields = {
@@ -325,24 +386,10 @@ def _new_year_session(rng: random.Random, library: Library, country: str) -> lis
     return [draft, _unknown_draft(rng, country)]
 
 
-def _local_new_year_before(cut: datetime) -> datetime:
-    """The listener's last local New Year at least a day before `cut`, as a UTC instant (Dec 31, 23:00 UTC)."""
-    local = cut + LOCAL_UTC_OFFSET - timedelta(days=1)
+def _local_new_year_before(moment: datetime) -> datetime:
+    """The listener's last local New Year at least two days before `moment`, as a UTC instant (Dec 31, 23:00)."""
+    local = moment + LOCAL_UTC_OFFSET - timedelta(days=2)
     return datetime(local.year, 1, 1, tzinfo=UTC) - LOCAL_UTC_OFFSET
-
-
-def _free_time(plays: list[dict], floor: datetime, cut: datetime) -> list[list[datetime]]:
-    """Gaps between the track plays' intervals before `cut`, as mutable [start, end] pairs."""
-    gaps: list[list[datetime]] = []
-    previous = floor
-    for play in plays:
-        start = play["ended_at"] - timedelta(milliseconds=play["ms_played"])
-        if start >= cut:
-            break
-        if start - previous > 2 * _MARGIN:
-            gaps.append([previous + _MARGIN, start - _MARGIN])
-        previous = play["ended_at"]
-    return gaps
 
 
 def _length(session: list[_Draft]) -> timedelta:
@@ -360,36 +407,3 @@ def _lay_out(session: list[_Draft], begin: datetime, placed: list[dict]) -> date
         placed.append({"ended_at": moment, "ms_played": draft.ms_played, "in_api": False, **draft.fields})
         moment += timedelta(milliseconds=draft.pause_ms)
     return moment
-
-
-def _take(free: list[list[datetime]], index: int, begin: datetime, end: datetime) -> None:
-    """Remove [begin, end] from gap `index`, keeping the remaining pieces that are still usable."""
-    start, stop = free.pop(index)
-    pieces = [[start, begin - _MARGIN], [end + _MARGIN, stop]]
-    for offset, piece in enumerate(p for p in pieces if p[1] - p[0] > 2 * _MARGIN):
-        free.insert(index + offset, piece)
-
-
-def _place_random(rng: random.Random, free: list[list[datetime]], session: list[_Draft], placed: list[dict]) -> None:
-    """Put the session at a random moment of a random gap long enough for it (skipped if none is)."""
-    needed = _length(session)
-    fitting = [i for i, (start, stop) in enumerate(free) if stop - start > needed]
-    if not fitting:
-        return
-    index = rng.choice(fitting)
-    start, stop = free[index]
-    begin = start + (stop - start - needed) * rng.random()
-    end = _lay_out(session, begin, placed)
-    _take(free, index, begin, end)
-
-
-def _place_near(free: list[list[datetime]], session: list[_Draft], end_by: datetime, placed: list[dict]) -> None:
-    """Put the session so that it ends shortly before `end_by`, if that time is free."""
-    needed = _length(session)
-    begin = end_by - needed
-    starts = [gap[0] for gap in free]
-    index = bisect.bisect_right(starts, begin) - 1
-    if index < 0 or free[index][1] < end_by:
-        return
-    end = _lay_out(session, begin, placed)
-    _take(free, index, begin, end)

@@ -24,6 +24,7 @@ from spotify_emulator.export import (
 from spotify_emulator.export_files import FIELDS, LOCAL_UTC_OFFSET
 from spotify_emulator.export_history import API_RECENT_LIMIT
 from spotify_emulator.library import Library, generate
+from spotify_emulator.mutations import add_plays
 
 EXTENDED = "Spotify Extended Streaming History"
 TS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
@@ -81,6 +82,16 @@ def _plays_in(files: dict[str, list[dict]]) -> Counter:
 def test_history_is_deterministic_per_seed(library: Library) -> None:
     assert full_history(library) == full_history(generate(1, "small"))
     assert full_history(library) != full_history(generate(2, "small"))
+
+
+def test_history_keeps_every_play_when_new_plays_arrive() -> None:
+    """An older export must be part of a newer one: appended plays change nothing before them."""
+    library = generate(3, "small")
+    before = full_history(library)
+    add_plays(library, 80)
+    after = full_history(library)
+    assert len(after) >= len(before) + 80
+    assert set(before) <= set(after)
 
 
 def test_every_api_play_is_in_the_history_once_and_nothing_overlaps(library: Library) -> None:
