@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+SCRATCH_ENV = "SPOTIFY_BENCHMARK_SCRATCH"
+"""A folder run.py shares between the benchmarks of one run (the dashboard reuses the dbt benchmark's warehouse)."""
 
 
 def configured_limits() -> dict[str, int]:

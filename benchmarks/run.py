@@ -32,6 +32,7 @@ if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
 elif str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from benchmarks.pipeline_run import SCRATCH_ENV  # noqa: E402
 from benchmarks.rows import Row, missed, render_table  # noqa: E402
 
 BENCHMARKS: tuple[tuple[str, bool], ...] = (
@@ -147,11 +148,24 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     info = machine()
+    with tempfile.TemporaryDirectory(prefix="benchmarks-shared-") as shared:
+        os.environ[SCRATCH_ENV] = shared
+        rows, notes, errors = run_all(args.quick, args.only)
+    info["load average (1, 5, 15 min) at the end"] = ", ".join(f"{v:.2f}" for v in os.getloadavg())
+    print(render_table(rows))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(render_report(rows, info, notes, args.quick, kept_analysis(args.out)))
+    print(f"\nwritten to {args.out}", file=sys.stderr)
+    return 1 if errors else 0
+
+
+def run_all(quick: bool, only: list[str] | None) -> tuple[list[Row], list[str], int]:
+    """Every benchmark (or those in `only`) in order: the rows, notes on those not run, and how many failed."""
     rows: list[Row] = []
     notes: list[str] = []
     errors = 0
     for name, required in BENCHMARKS:
-        if args.only and name not in args.only:
+        if only and name not in only:
             continue
         if not available(name):
             if required:
@@ -159,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
             notes.append(f"`benchmarks/{name}.py` is not there yet")
             continue
         print(f"running {name} ...", end="", flush=True, file=sys.stderr)
-        found, error, seconds = run_benchmark(name, args.quick)
+        found, error, seconds = run_benchmark(name, quick)
         print(f" {seconds:.0f} s", file=sys.stderr)
         if error is not None:
             errors += 1
@@ -167,12 +181,7 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(Row(name, "the benchmark failed", None, note=last))
             print(f"{name} failed:\n{error}", file=sys.stderr)
         rows.extend(found)
-    info["load average (1, 5, 15 min) at the end"] = ", ".join(f"{v:.2f}" for v in os.getloadavg())
-    print(render_table(rows))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(render_report(rows, info, notes, args.quick, kept_analysis(args.out)))
-    print(f"\nwritten to {args.out}", file=sys.stderr)
-    return 1 if errors else 0
+    return rows, notes, errors
 
 
 if __name__ == "__main__":
