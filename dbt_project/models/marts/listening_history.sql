@@ -236,17 +236,21 @@ extended_plays as (
         api.played_at is not null as is_in_api,
         true as is_in_extended_export,
         account_extended.account_key is not null as is_in_account_export,
-        extended.content_type,
+        -- An extended row with no metadata (an audiobook in files before 2025) is named by its account row.
+        case
+            when extended.content_type = 'unknown' and account.content_type is not null then account.content_type
+            else extended.content_type
+        end as content_type,
         extended.track_id,
         extended.episode_id,
         extended.ms_played,
-        extended.track_name,
-        extended.artist_name,
+        coalesce(extended.track_name, account.track_name) as track_name,
+        coalesce(extended.artist_name, account.artist_name) as artist_name,
         extended.album_name,
-        extended.show_name,
-        extended.episode_name,
-        extended.audiobook_title,
-        extended.audiobook_chapter_title,
+        coalesce(extended.show_name, account.show_name) as show_name,
+        coalesce(extended.episode_name, account.episode_name) as episode_name,
+        coalesce(extended.audiobook_title, account.audiobook_title) as audiobook_title,
+        coalesce(extended.audiobook_chapter_title, account.audiobook_chapter_title) as audiobook_chapter_title,
         api.context_type,
         api.context_uri,
         extended.platform,
