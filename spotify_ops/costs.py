@@ -268,14 +268,16 @@ def fetch_storage(client: Any, project: str, location: str) -> Fetched:
     except google_errors.GoogleAPICallError as exc:
         note = f"TABLE_STORAGE refused ({_first_line(exc)}); read each dataset's PARTITIONS view instead"
     partitions: list[dict[str, Any]] = []
+    notes = [note]
     for dataset in DATASETS:
         try:
             partitions += [dict(row.items()) for row in client.query(partitions_sql(project, dataset)).result()]
-        except google_errors.NotFound:
+        except google_errors.NotFound as exc:
+            notes.append(f"{dataset}: {_first_line(exc)}")
             continue
         except google_errors.GoogleAPICallError as exc:
             raise CostsUnavailable(f"cannot read the storage of {project}.{dataset}: {_first_line(exc)}") from None
-    return Fetched(storage_from_partition_rows(partitions), "INFORMATION_SCHEMA.PARTITIONS", [note])
+    return Fetched(storage_from_partition_rows(partitions), "INFORMATION_SCHEMA.PARTITIONS", notes)
 
 
 def fetch_jobs(client: Any, project: str, location: str, month_start: dt.datetime) -> Fetched:
