@@ -54,7 +54,9 @@ class Warehouse:
 
 
 @pytest.fixture
-def warehouse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Iterator[Warehouse]:
+def warehouse(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Iterator[Warehouse]:
     monkeypatch.setenv("SPOTIFY_DUCKDB", str(tmp_path / "history.duckdb"))
     monkeypatch.setenv("SPOTIFY_PIPELINES_DIR", str(tmp_path / "dlt"))
     monkeypatch.delenv("SPOTIFY_DESTINATION", raising=False)
@@ -70,7 +72,9 @@ def key(played_at: datetime, content_type: str, ms_played: int | None, origins: 
 def actual_keys(rows: list[dict[str, Any]]) -> Counter[tuple[Any, ...]]:
     names = ("is_in_account_export", "account"), ("is_in_api", "api"), ("is_in_extended_export", "extended")
     return Counter(
-        key(row["played_at"], row["content_type"], row["ms_played"], [origin for column, origin in names if row[column]])
+        key(
+            row["played_at"], row["content_type"], row["ms_played"], [origin for column, origin in names if row[column]]
+        )
         for row in rows
     )
 
@@ -123,12 +127,6 @@ def assert_matches_truth(warehouse: Warehouse, truth: list[dict[str, Any]], libr
     assert len(resolved) >= 0.9 * len(resolvable), "account-data plays of known tracks take their track's id"
 
 
-def truth_at_played_at(truth: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Ground-truth `played_at` values are naive or aware UTC datetimes; make them aware for comparisons."""
-    return [t | {"played_at": t["played_at"].replace(tzinfo=UTC) if t["played_at"].tzinfo is None else t["played_at"]}
-            for t in truth]  # fmt: skip
-
-
 @pytest.mark.parametrize(("seed", "field_version"), [(1, "2024"), (2, "legacy"), (3, "2025")])
 def test_api_and_both_exports_give_every_play_once(
     warehouse: Warehouse, tmp_path: Path, seed: int, field_version: str
@@ -140,10 +138,10 @@ def test_api_and_both_exports_give_every_play_once(
     warehouse.cli("import-export", str(extended), "--no-transform")
     warehouse.cli("import-export", str(account), "--no-transform")
     warehouse.build()
-    truth = truth_at_played_at(expected_listening_history(
+    truth = expected_listening_history(
         library, extended=(None, None), account=(None, None), extended_field_version=field_version,
         account_legacy=field_version == "legacy",
-    ))  # fmt: skip
+    )  # fmt: skip
     assert {"api", "extended", "account"} <= {origin for t in truth for origin in t["origins"]}
     assert_matches_truth(warehouse, truth, library)
 
@@ -166,25 +164,24 @@ def test_an_overlapping_newer_export_adds_only_its_new_plays(warehouse: Warehous
     older = write_extended_export(library, tmp_path / "older", until=cut, packaging="folder")
     warehouse.cli("import-export", str(older), "--no-transform")
     warehouse.build()
-    assert_matches_truth(
-        warehouse, truth_at_played_at(expected_listening_history(library, extended=(None, cut))), library
-    )
+    assert_matches_truth(warehouse, expected_listening_history(library, extended=(None, cut)), library)
 
     newer = write_extended_export(library, tmp_path / "newer")
     warehouse.cli("import-export", str(newer), "--no-transform")
     warehouse.build()
-    full = truth_at_played_at(expected_listening_history(library, extended=(None, None)))
+    full = expected_listening_history(library, extended=(None, None))
     assert_matches_truth(warehouse, full, library)
 
     warehouse.cli("import-export", str(write_account_export(library, tmp_path / "account")), "--no-transform")
     warehouse.build()
-    everything = truth_at_played_at(expected_listening_history(library, extended=(None, None), account=(None, None)))
+    everything = expected_listening_history(library, extended=(None, None), account=(None, None))
     assert_matches_truth(warehouse, everything, library)
 
     # A full rebuild gives the same table as the incremental builds did.
-    incremental = sorted(warehouse.rows(f'select * exclude (source_load_id) from "{warehouse.path.stem}".spotify.listening_history'))
+    table = f'select * exclude (source_load_id) from "{warehouse.path.stem}".spotify.listening_history'
+    incremental = sorted(warehouse.rows(table))
     warehouse.build("--full-refresh", "--select", "listening_history")
-    assert sorted(warehouse.rows(f'select * exclude (source_load_id) from "{warehouse.path.stem}".spotify.listening_history')) == incremental
+    assert sorted(warehouse.rows(table)) == incremental
 
 
 def test_incremental_unit_test_runs_once_the_table_exists(warehouse: Warehouse) -> None:
