@@ -44,13 +44,30 @@ def _prepare_dlt() -> None:
     os.chdir(ROOT)  # dlt reads .dlt/config.toml and secrets.toml from the working directory
 
 
+def destination_name() -> str:
+    """duckdb or bigquery: `--destination` (main puts it in SPOTIFY_DESTINATION), env, or .dlt/config.toml."""
+    from spotify_ops import destinations
+
+    return destinations.selected_destination()
+
+
+def describe_destination() -> str:
+    """Where the data goes, for people."""
+    if destination_name() == "bigquery":
+        from spotify_ops import destinations
+
+        return destinations.BigQuerySettings.from_config().describe()
+    return str(warehouse_path())
+
+
 def make_destination() -> Any:
-    """The dlt destination of the raw data: the DuckDB file at $SPOTIFY_DUCKDB."""
-    import dlt
+    """The dlt destination of the raw data: the DuckDB file at $SPOTIFY_DUCKDB, or BigQuery (spotify_ops)."""
+    from spotify_ops import destinations
 
     path = warehouse_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return dlt.destinations.duckdb(str(path))
+    if destination_name() == "duckdb":
+        path.parent.mkdir(parents=True, exist_ok=True)
+    return destinations.make_destination(destination_name(), str(path))
 
 
 def load(source_factory: Callable[[], Any], *, label: str, pipeline_name: str = "spotify") -> dict[str, Any]:
@@ -69,12 +86,16 @@ def load(source_factory: Callable[[], Any], *, label: str, pipeline_name: str = 
         dataset_name="spotify_raw",
         pipelines_dir=str(pipelines_dir()),
     )
-    print(f"Loading {label} into {warehouse_path()} (dataset spotify_raw)", flush=True)
+    print(f"Loading {label} into {describe_destination()} (dataset spotify_raw)", flush=True)
     try:
         source = source_factory()
+        if destination_name() == "bigquery":
+            from spotify_ops.destinations import apply_partition_hints
+
+            apply_partition_hints(source)
         _step("1/3 extracting from Spotify", lambda: pipeline.extract(source))
         _step("2/3 normalising", pipeline.normalize)
-        _step("3/3 loading into DuckDB", pipeline.load)
+        _step(f"3/3 loading into {'BigQuery' if destination_name() == 'bigquery' else 'DuckDB'}", pipeline.load)
     except SpotifySourceError:
         raise
     except Exception as exc:  # dlt wraps what the source raised; unwrap ours so the user gets its message
@@ -106,7 +127,7 @@ def print_summary(pipeline: Any) -> None:
     with pipeline.sql_client() as client:
         runs = client.execute_sql(
             "select tier, batch_endpoints_available, audio_features_available, notes "
-            "from extraction_runs order by run_started_at desc limit 1"
+            f"from {client.make_qualified_table_name('extraction_runs')} order by run_started_at desc limit 1"
         )
         if runs:
             tier, batches, features, notes = runs[0]
@@ -117,7 +138,8 @@ def print_summary(pipeline: Any) -> None:
         for table in ("users", "playlists", "playlist_items", "tracks", "artists", "audio_features",
                       "recently_played", "top_tracks", "top_artists", "saved_tracks", "episodes"):  # fmt: skip
             try:
-                (count,) = client.execute_sql(f"select count(*) from {table}")[0]
+                # Qualified: BigQuery emulators ignore the default dataset dlt's client sets.
+                (count,) = client.execute_sql(f"select count(*) from {client.make_qualified_table_name(table)}")[0]
             except Exception:
                 count = 0
             print(f"  {table:16} {count:>7}")
@@ -134,14 +156,19 @@ class WarehouseInUse(Exception):
 
     def __init__(self, accounts: set[str]) -> None:
         super().__init__(
-            f"{warehouse_path()} already holds data of another Spotify account ({len(accounts)} user(s)); the demo "
-            "will not mix its emulated account into it. Run the demo into its own file, e.g. "
-            "`SPOTIFY_DUCKDB=data/demo.duckdb python pipeline.py demo`."
+            f"{describe_destination()} already holds data of another Spotify account ({len(accounts)} user(s)); "
+            "the demo will not mix its emulated account into it. Run the demo into its own file, e.g. "
+            "`SPOTIFY_DUCKDB=data/demo.duckdb python pipeline.py demo` (on BigQuery: another project, "
+            "SPOTIFY_BIGQUERY_PROJECT)."
         )
 
 
 def accounts_in_warehouse() -> set[str]:
     """User ids already loaded into the warehouse (none if it does not exist yet)."""
+    if destination_name() == "bigquery":
+        from spotify_ops.destinations import accounts_in_bigquery
+
+        return accounts_in_bigquery()
     path = warehouse_path()
     if not path.exists():
         return set()
@@ -172,12 +199,21 @@ def run_dbt(arguments: list[str]) -> None:
     """
     os.environ.setdefault("DO_NOT_TRACK", "1")  # dbt sends no usage statistics either
     os.environ["SPOTIFY_DUCKDB"] = str(warehouse_path().resolve())
+    from contextlib import nullcontext
+
     from dbt.cli.main import dbtRunner
 
+    from spotify_ops import destinations
+
+    target = destination_name()
+    # On BigQuery the profile's env comes from the same settings as dlt's destination (spotify_ops.destinations).
+    environment = destinations.dbt_environment(destinations.resolve()) if target == "bigquery" else nullcontext()
     try:
-        result = dbtRunner().invoke(
-            [*arguments, "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT), "--quiet"]
-        )
+        with environment:
+            result = dbtRunner().invoke(
+                [*arguments, "--target", target, "--project-dir", str(DBT_PROJECT), "--profiles-dir",
+                 str(DBT_PROJECT), "--quiet"]
+            )  # fmt: skip
     finally:
         _release_duckdb()
     if not result.success:
@@ -232,9 +268,53 @@ def command_run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def export_pipeline() -> Any:
+    """The dlt pipeline of data-export imports: its own state, the same warehouse and dataset as `run`."""
+    import dlt
+
+    return dlt.pipeline(
+        pipeline_name="spotify_export",
+        destination=make_destination(),
+        dataset_name="spotify_raw",
+        pipelines_dir=str(pipelines_dir()),
+    )
+
+
+def command_import_export(args: argparse.Namespace) -> int:
+    """Load a Spotify data export whole or not at all: a bad file stops the extract, and its package is dropped."""
+    from spotify_source.export import ImportReport, new_import_id, spotify_export
+    from spotify_source.export.report import rows_by_kind, summary_lines
+
+    # Arrow tables get dlt's `_dlt_load_id` like every other raw row (dbt reads it); off by default for Arrow.
+    os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID", "true")
+    pipeline = export_pipeline()
+    pipeline.abort_packages()  # what a killed earlier import left extracted must never load with this one
+    before = rows_by_kind(pipeline)
+    accounts = accounts_in_warehouse()
+    report = ImportReport(new_import_id(), Path(args.path).name)
+    try:
+        result = load(
+            lambda: spotify_export(
+                args.path, import_id=report.import_id, user_id=next(iter(accounts)) if len(accounts) == 1 else None,
+                report=report,
+            ),
+            label=f"the Spotify data export {args.path}",
+            pipeline_name="spotify_export",
+        )  # fmt: skip
+    except BaseException:
+        export_pipeline().abort_packages()
+        raise
+    print("\n".join(summary_lines(report, before, rows_by_kind(result["pipeline"]))))
+    transform_step(args)
+    return EXIT_OK
+
+
 def command_demo(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
     from spotify_emulator import EmulatorServer
     from spotify_source import spotify_source
+    from spotify_source.auth import LoginRecord, store_login
 
     # The library's own fixed history end keeps the demo deterministic: a second demo run finds nothing new.
     with EmulatorServer(seed=args.seed, profile=args.profile, mode=args.mode) as spotify:
@@ -245,6 +325,13 @@ def command_demo(args: argparse.Namespace) -> int:
             raise WarehouseInUse(others)
         tokens = spotify.login()
         with tempfile.TemporaryDirectory(prefix="spotify-demo-") as scratch:
+            # Recorded as `auth` records a login, so the demo's runs carry the login's age like real ones.
+            store_login(
+                Path(scratch) / "token-cache.json",
+                spotify.settings.accounts.client_id,
+                tokens,
+                LoginRecord(datetime.now(UTC), demo_user, None, tuple(str(tokens.get("scope", "")).split())),
+            )
 
             def source() -> Any:
                 return spotify_source(
@@ -263,9 +350,104 @@ def command_demo(args: argparse.Namespace) -> int:
         print(f"Requests to the emulated Web API: {api_requests}")
     print_summary(result["pipeline"])
     transform_step(args)
-    print(f"Warehouse: {warehouse_path()}")
-    print(f"Dashboard: SPOTIFY_DUCKDB={warehouse_path()} {sys.executable} -m streamlit run dashboard/app.py")
+    print(f"Warehouse: {describe_destination()}")
+    print(f"Dashboard: {dashboard_env()} {sys.executable} -m streamlit run dashboard/app.py")
     return EXIT_OK
+
+
+def dashboard_env() -> str:
+    """The env that points the dashboard (dashboard/warehouse.py) at the warehouse just loaded."""
+    if destination_name() == "bigquery":
+        from spotify_ops.destinations import BigQuerySettings
+
+        settings = BigQuerySettings.from_config()
+        return (
+            f"SPOTIFY_WAREHOUSE=bigquery SPOTIFY_BIGQUERY_PROJECT={settings.project} "
+            f"SPOTIFY_BIGQUERY_LOCATION={settings.location}"
+        )
+    return f"SPOTIFY_DUCKDB={warehouse_path()}"
+
+
+def command_costs(args: argparse.Namespace) -> int:
+    from spotify_ops import costs
+
+    return costs.command(destination_name(), warn_at=args.warn_at, duckdb_path=warehouse_path())
+
+
+def command_auth(args: argparse.Namespace) -> int:
+    """Log in to Spotify in the browser (spotify_source.login) and keep the refresh token where `run` reads it."""
+    from spotify_source.login import LoginNotConfigured, LoginOptions, configured_settings, login
+
+    config = configured_settings()
+    if not config["token_cache_path"]:
+        raise LoginNotConfigured("No token_cache_path configured under [sources.spotify]: the login has nowhere to go.")
+    # The placeholder of .dlt/example.secrets.toml, copied but not filled in, is no client id either.
+    client_id = None if config["client_id"] == "your-spotify-app-client-id" else config["client_id"]
+    options = LoginOptions(
+        client_id=client_id,
+        client_secret=config["client_secret"],
+        accounts_base_url=config["accounts_base_url"],
+        api_base_url=config["api_base_url"],
+        cache_path=Path(config["token_cache_path"]),
+        port=config["redirect_port"] if args.port is None else args.port,
+        timeout_seconds=args.timeout,
+        configured_refresh_token=config["refresh_token"],
+        request_timeout_seconds=config["request_timeout_seconds"],
+    )
+
+    def show(url: str, callback: str, opened: bool) -> None:
+        if opened:
+            print("Your browser shows Spotify's login page. If it did not open, open this address yourself:")
+        else:
+            print("Open this address in a browser on this machine and log in to Spotify:")
+        print(url, flush=True)
+        print(f"Waiting up to {args.timeout:.0f} s for Spotify's answer on {callback} ...", flush=True)
+
+    result = login(options, show_url=show, open_browser=None if args.no_browser else _open_browser)
+    record = result.login
+    account = f"{record.display_name} ({record.user_id})" if record.display_name else record.user_id
+    print(f"Logged in as {account}.")
+    print(f"Scopes granted: {' '.join(record.scopes) or 'not reported by Spotify'}")
+    if result.missing_scopes:
+        print(f"WARNING: Spotify did not grant {', '.join(result.missing_scopes)}; what needs them will be missing.")
+    print(
+        f"Saved the login to {result.cache_path} (readable by you only). Spotify ends it "
+        f"{record.refresh_token_expires_at:%Y-%m-%d} (6 months after the login); `python pipeline.py status` "
+        "says how long is left."
+    )
+    if config["refresh_token"]:
+        print("The refresh_token in secrets.toml (or env) is replaced by this login; you may delete it there.")
+    return EXIT_OK
+
+
+def _open_browser(url: str) -> bool:
+    """Open the URL in a graphical browser when the machine has one; False on a headless machine (or no browser).
+
+    On Linux without a display Python's webbrowser would start a text browser in this terminal, which cannot log in
+    to Spotify: print the address instead."""
+    import webbrowser
+
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        return False
+    try:
+        return webbrowser.get().open(url)
+    except webbrowser.Error:
+        return False
+
+
+def command_status(args: argparse.Namespace) -> int:
+    """The warehouse, its last run and the login's age; exit code 3 once the login expired (spotify_ops.status)."""
+    from spotify_ops import status
+    from spotify_source.auth import current_login
+    from spotify_source.login import configured_settings
+    from spotify_source.settings import SCOPES
+
+    config = configured_settings()
+    cache = Path(config["token_cache_path"]) if config["token_cache_path"] else None
+    record = current_login(cache, config["client_id"], config["refresh_token"])
+    return status.report(
+        warehouse_path(), record, bool(config["refresh_token"]), SCOPES, destination=destination_name()
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -273,21 +455,69 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python pipeline.py",
         description="Keep your whole Spotify life in a warehouse you own.",
         epilog="Without a command, `run` is assumed, with its options (`python pipeline.py --no-transform`). "
-        "Exit codes: 0 done, 1 failed, 2 not configured or bad usage, 3 login expired (run `auth`), "
-        "4 rate-limited beyond the cap (run again later), 5 dbt failed (raw data loaded).",
+        "Exit codes: 0 done, 1 failed, 2 not configured, bad usage or a refused data export, "
+        "3 login expired (run `auth`), "
+        "4 rate-limited beyond the cap (run again later), 5 dbt failed (raw data loaded), "
+        "6 `costs`: above the BigQuery free tier, "
+        "75 another pipeline run holds the lock (nothing done; run again later). "
+        "`status` exits 0 (also while warning that the login expires within 14 days), 2 not logged in, "
+        "3 login expired. `run`, `demo`, `import-export` and `auth` take the lock <warehouse>.lock "
+        "(default data/spotify.duckdb.lock).",
     )
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="load your Spotify account into the warehouse (the default)")
     run.add_argument("--no-transform", action="store_true", help="load raw data only; do not run dbt build")
+    run.add_argument("--destination", choices=("duckdb", "bigquery"), help=DESTINATION_HELP)
     demo = commands.add_parser("demo", help="the whole pipeline against a local emulated Spotify: no account needed")
     demo.add_argument("--seed", type=int, default=0, help="library seed (default 0)")
     demo.add_argument("--profile", choices=("small", "reference", "large"), default="reference")
     demo.add_argument("--mode", choices=("extended", "development"), default="extended", help="app tier to emulate")
     demo.add_argument("--no-transform", action="store_true", help="load raw data only; do not run dbt build")
+    demo.add_argument("--destination", choices=("duckdb", "bigquery"), help=DESTINATION_HELP)
+    export = commands.add_parser(
+        "import-export", help="load Spotify's data export (zip, folder or one JSON file): your whole history"
+    )
+    export.add_argument(
+        "path", type=os.path.abspath, metavar="PATH",
+        help="my_spotify_data.zip as Spotify sends it, its unpacked folder, or one Streaming_History*.json file",
+    )  # fmt: skip
+    export.add_argument("--no-transform", action="store_true", help="load raw data only; do not run dbt build")
+    export.add_argument("--destination", choices=("duckdb", "bigquery"), help=DESTINATION_HELP)
+    costs = commands.add_parser("costs", help="storage and query bytes against the BigQuery free tier (or DuckDB)")
+    costs.add_argument("--destination", choices=("duckdb", "bigquery"), help=DESTINATION_HELP)
+    costs.add_argument(
+        "--warn-at", type=float, default=80.0, metavar="PERCENT",
+        help="warn when a free-tier share (or its month-end projection) reaches this (default 80)",
+    )  # fmt: skip
+    auth = commands.add_parser("auth", help="log in to Spotify in your browser; `run` uses the login after")
+    auth.add_argument(
+        "--port", type=int, metavar="N",
+        help="listen on http://127.0.0.1:N/callback (default 8888, or redirect_port in .dlt/config.toml); the "
+        "redirect URI registered for your app on Spotify's dashboard must name the same port",
+    )  # fmt: skip
+    auth.add_argument("--no-browser", action="store_true", help="only print the login address (e.g. over SSH)")
+    auth.add_argument("--timeout", type=float, default=300.0, metavar="SECONDS", help="wait this long (default 300)")
+    status = commands.add_parser(
+        "status", help="the warehouse, its last run, and when the Spotify login expires (exit 3 once it has)"
+    )
+    status.add_argument("--destination", choices=("duckdb", "bigquery"), help=DESTINATION_HELP)
+    for command in commands.choices.values():
+        command.add_argument(
+            "--log-file", type=os.path.abspath, metavar="PATH",
+            help="also append this run's output and Python logging to PATH (created owner-only; no tokens)",
+        )  # fmt: skip
     return parser
 
 
-COMMANDS = ("run", "demo")
+DESTINATION_HELP = (
+    "warehouse: duckdb (default; the file $SPOTIFY_DUCKDB) or bigquery; else SPOTIFY_DESTINATION or "
+    "[pipeline] destination in .dlt/config.toml"
+)
+
+
+COMMANDS = ("run", "demo", "costs", "import-export", "auth", "status")
+LOCKED_COMMANDS = ("run", "demo", "import-export", "auth")
+"""Commands that write (the warehouse, dlt's state, the token cache): one process at a time (spotify_ops.run_lock)."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -295,17 +525,49 @@ def main(argv: list[str] | None = None) -> int:
     if not arguments or (arguments[0] not in COMMANDS and arguments[0] not in ("-h", "--help")):
         arguments.insert(0, "run")  # `python pipeline.py --no-transform` means `run --no-transform`
     args = build_parser().parse_args(arguments)
+    if getattr(args, "destination", None):
+        os.environ["SPOTIFY_DESTINATION"] = args.destination  # one place every part asks (destination_name)
     _prepare_dlt()
+    if not args.log_file:
+        return _run_command(args)
+    from spotify_ops.run_log import log_to_file
+
+    with log_to_file(Path(args.log_file), arguments) as run_log:
+        code = _run_command(args)
+        run_log.finish(code)
+    return code
+
+
+def _run_command(args: argparse.Namespace) -> int:
+    """The command, under the run lock when it writes; errors of ours become a message and an exit code."""
+    from contextlib import nullcontext
+
+    from spotify_ops.destinations import DestinationNotConfigured
+    from spotify_ops.run_lock import LockHeld, lock_path_for, run_lock
     from spotify_source.errors import SpotifySourceError
 
+    lock = run_lock(lock_path_for(warehouse_path()), args.command) if args.command in LOCKED_COMMANDS else nullcontext()
     try:
-        return command_demo(args) if args.command == "demo" else command_run(args)
-    except (SpotifySourceError, WarehouseInUse, TransformFailed) as exc:
+        with lock:
+            return _dispatch(args)
+    except (SpotifySourceError, WarehouseInUse, TransformFailed, DestinationNotConfigured, LockHeld) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("Interrupted; what was loaded before is kept. Run again to continue.", file=sys.stderr)
         return 130
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "auth":
+        return command_auth(args)
+    if args.command == "status":
+        return command_status(args)
+    if args.command == "costs":
+        return command_costs(args)
+    if args.command == "import-export":
+        return command_import_export(args)
+    return command_demo(args) if args.command == "demo" else command_run(args)
 
 
 if __name__ == "__main__":
