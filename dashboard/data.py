@@ -312,3 +312,35 @@ def last_refreshed(current: Status, user_id: str) -> dt.datetime | None:
 def row_counts(current: Status) -> pd.DataFrame:
     """Rows per final table that exists."""
     return fetch(queries.row_counts, options={"tables": tuple(current.final_tables)})
+
+
+@st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner=False)
+def _cost_report(fingerprint: str) -> Any:
+    """spotify_ops.costs' report of the open warehouse (imported by the dashboard: it has no side effects and
+    imports neither the pipeline nor the source). On BigQuery every query carries the dashboard's bytes cap."""
+    from spotify_ops import costs
+
+    store = current_warehouse()
+    if isinstance(store, warehouse.BigQueryWarehouse):
+        settings = store.config
+        return costs.bigquery_report(
+            store.client(),
+            str(settings.bigquery_project),
+            settings.bigquery_location,
+            dt.datetime.now(dt.UTC),
+            max_bytes_billed=settings.bigquery_max_bytes_billed,
+        )
+    return costs.duckdb_report(store.path)  # type: ignore[attr-defined]
+
+
+def cost_report() -> Any:
+    """Storage and this month's query bytes against BigQuery's free tier (DuckDB: file size and rows), or a
+    sentence saying why they cannot be read (the account lacks a role, ...): a health page never fails on it."""
+    from google.api_core import exceptions as google_errors
+
+    from spotify_ops import costs
+
+    try:
+        return _cost_report(current_warehouse().fingerprint())
+    except (costs.CostsUnavailable, google_errors.GoogleAPICallError, warehouse.WarehouseError) as exc:
+        return f"Costs could not be read: {str(exc).splitlines()[0]}"

@@ -38,6 +38,7 @@ FREE_QUERY_BYTES = 1 * TIB  # "The first 1 TiB of query data processed per month
 DATASETS = ("spotify_raw", "spotify_staging", "spotify")
 EXIT_OK, EXIT_FAILED, EXIT_ABOVE_FREE_TIER = 0, 1, 6
 DEFAULT_WARN_AT = 80.0
+DEFAULT_MAX_BYTES_BILLED = 1_000_000_000  # 1 GB per query of the report, as the dashboard's default cap
 
 
 class CostsUnavailable(Exception):
@@ -257,13 +258,22 @@ class Fetched:
     notes: list[str] = field(default_factory=list)
 
 
-def fetch_storage(client: Any, project: str, location: str) -> Fetched:
+def _capped(max_bytes_billed: int, **options: Any) -> Any:
+    """Every query of the report carries a bytes-billed cap (INFORMATION_SCHEMA views bill at least 10 MB each)."""
+    from google.cloud import bigquery
+
+    return bigquery.QueryJobConfig(maximum_bytes_billed=max_bytes_billed, labels={"app": "spotify-costs"}, **options)
+
+
+def fetch_storage(
+    client: Any, project: str, location: str, max_bytes_billed: int = DEFAULT_MAX_BYTES_BILLED
+) -> Fetched:
     """Storage per table: the project-wide TABLE_STORAGE view, else each dataset's PARTITIONS view (which needs
     only read access to the dataset, not bigquery.tables.list on the whole project)."""
     from google.api_core import exceptions as google_errors
 
     try:
-        rows = client.query(table_storage_sql(project, location)).result()
+        rows = client.query(table_storage_sql(project, location), job_config=_capped(max_bytes_billed)).result()
         return Fetched(storage_from_rows(dict(row.items()) for row in rows), "INFORMATION_SCHEMA.TABLE_STORAGE")
     except google_errors.GoogleAPICallError as exc:
         note = f"TABLE_STORAGE refused ({_first_line(exc)}); read each dataset's PARTITIONS view instead"
@@ -271,7 +281,8 @@ def fetch_storage(client: Any, project: str, location: str) -> Fetched:
     notes = [note]
     for dataset in DATASETS:
         try:
-            partitions += [dict(row.items()) for row in client.query(partitions_sql(project, dataset)).result()]
+            job = client.query(partitions_sql(project, dataset), job_config=_capped(max_bytes_billed))
+            partitions += [dict(row.items()) for row in job.result()]
         except google_errors.NotFound as exc:
             notes.append(f"{dataset}: {_first_line(exc)}")
             continue
@@ -280,13 +291,15 @@ def fetch_storage(client: Any, project: str, location: str) -> Fetched:
     return Fetched(storage_from_partition_rows(partitions), "INFORMATION_SCHEMA.PARTITIONS", notes)
 
 
-def fetch_jobs(client: Any, project: str, location: str, month_start: dt.datetime) -> Fetched:
+def fetch_jobs(
+    client: Any, project: str, location: str, month_start: dt.datetime, max_bytes_billed: int = DEFAULT_MAX_BYTES_BILLED
+) -> Fetched:
     """This month's query jobs: the JOBS_BY_PROJECT view, else the jobs API (needs the same permission)."""
     from google.api_core import exceptions as google_errors
     from google.cloud import bigquery
 
-    config = bigquery.QueryJobConfig(
-        query_parameters=[bigquery.ScalarQueryParameter("month_start", "TIMESTAMP", month_start)]
+    config = _capped(
+        max_bytes_billed, query_parameters=[bigquery.ScalarQueryParameter("month_start", "TIMESTAMP", month_start)]
     )
     try:
         rows = client.query(jobs_sql(project, location), job_config=config).result()
@@ -315,9 +328,16 @@ def fetch_jobs(client: Any, project: str, location: str, month_start: dt.datetim
     return Fetched(jobs_from_rows(rows), "jobs.list (jobs API)", [note])
 
 
-def bigquery_report(client: Any, project: str, location: str, now: dt.datetime, warn_at: float) -> BigQueryCostReport:
-    storage = fetch_storage(client, project, location)
-    jobs = fetch_jobs(client, project, location, month_window(now)[0])
+def bigquery_report(
+    client: Any,
+    project: str,
+    location: str,
+    now: dt.datetime,
+    warn_at: float = DEFAULT_WARN_AT,
+    max_bytes_billed: int = DEFAULT_MAX_BYTES_BILLED,
+) -> BigQueryCostReport:
+    storage = fetch_storage(client, project, location, max_bytes_billed)
+    jobs = fetch_jobs(client, project, location, month_window(now)[0], max_bytes_billed)
     return BigQueryCostReport(
         project=project,
         location=location,

@@ -7,6 +7,7 @@ import streamlit as st
 
 from dashboard import charts, data, queries, ui
 from dashboard.data import fetch
+from spotify_ops import costs as costs_text
 
 context = ui.start(
     "Data health", "How complete and how fresh the warehouse is, and what Spotify let the pipeline read."
@@ -178,3 +179,28 @@ with count_column:
     if missing:
         st.caption(f"Not in this warehouse yet: {', '.join(missing)} (the next `dbt build` creates them).")
     st.caption(f"Warehouse: {context.status.description}")
+
+ui.section(
+    "Storage and cost",
+    "BigQuery: storage and this month's query bytes against the free tier (10 GiB, 1 TiB a month); "
+    "DuckDB: the file on this computer. The same figures as `python pipeline.py costs`.",
+)
+cost = data.cost_report()
+if isinstance(cost, str):
+    st.caption(cost)
+elif hasattr(cost, "shares"):
+    shares = cost.shares
+    stored, billed, projected = st.columns(3)
+    for column, title, size, share in (
+        (stored, "Storage", cost.storage_bytes, shares["storage"]),
+        (billed, "Queries this month", cost.bytes_billed, shares["queries"]),
+        (projected, "Projected by month end", cost.projected_bytes_billed, shares["queries projected"]),
+    ):
+        column.metric(
+            title, costs_text.human_bytes(size), f"{share:.1f}% of the free tier", delta_color="off", border=True
+        )
+    for message in cost.warnings:
+        st.warning(message, icon=":material/savings:")
+    st.caption(f"From {cost.storage_source} and {cost.jobs_source}; the free tier is shared by the billing account.")
+else:
+    st.metric("DuckDB file", costs_text.human_bytes(cost.file_bytes), border=True, help=str(cost.path))

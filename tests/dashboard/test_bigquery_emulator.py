@@ -16,6 +16,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
+import streamlit as st
 from google.cloud import bigquery
 
 from dashboard import queries, warehouse
@@ -111,3 +112,47 @@ def test_every_page_draws_on_bigquery(
     if title == "Overview":
         plays = scalar(bigquery_raw, f"select count(*) from `{bigquery_raw.project}.spotify.recently_played`")
         assert number(metrics(app)["Plays"]) == plays > 0
+
+
+@pytest.mark.parametrize("title", ["Overview", "Listening", "Data health"])
+def test_every_job_a_page_sends_carries_the_bytes_billed_cap(
+    title: str,
+    bigquery_settings: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What the pages really send (recorded at google-cloud-bigquery's Client.query): each job's config has the
+    configured maximum_bytes_billed, the cost report's INFORMATION_SCHEMA queries on Data health included."""
+    for name, value in bigquery_settings.items():
+        monkeypatch.setenv(name, value)
+    sent: list[tuple[str, Any]] = []
+    original = bigquery.Client.query
+
+    def recording(self: bigquery.Client, query: str, *args: Any, **kwargs: Any) -> Any:
+        sent.append((query, kwargs.get("job_config")))
+        return original(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(bigquery.Client, "query", recording)
+    st.cache_data.clear()  # results other tests cached would spare the page its queries
+    app = open_page(title)
+    assert_clean(app, title)
+    assert sent, "the page sent no query"
+    uncapped = [query for query, config in sent if config is None or config.maximum_bytes_billed != 100_000_000]
+    assert not uncapped, uncapped
+    if title == "Data health":
+        assert any("INFORMATION_SCHEMA" in query for query, _ in sent)
+
+
+def test_data_health_shows_the_costs_on_bigquery(
+    bigquery_settings: dict[str, str],
+    bigquery_raw: BigQueryEmulator,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The emulator bills nothing and serves no TABLE_STORAGE or JOBS view: the page shows the fallbacks'
+    figures (each dataset's PARTITIONS view, the jobs API), 0 bytes, and says where they come from."""
+    for name, value in bigquery_settings.items():
+        monkeypatch.setenv(name, value)
+    app = open_page("Data health")
+    assert_clean(app, "Data health")
+    shown = metrics(app)
+    assert shown["Storage"] == "0 B" and shown["Queries this month"] == "0 B", shown
+    assert any("INFORMATION_SCHEMA.PARTITIONS and jobs.list" in caption.value for caption in app.caption)
