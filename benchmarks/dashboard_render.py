@@ -1,0 +1,82 @@
+"""Dashboard: time to render each page with Streamlit's AppTest on the 500,000-play warehouse, cold and warm.
+
+Cold: Streamlit's caches cleared (`st.cache_data`, `st.cache_resource`), so the page opens the warehouse and runs
+every query. Warm: the same page run again, as a user's next interaction; results come from the cache. The app is
+opened as a browser opens it (the router renders the default page first, untimed), then each page is switched to.
+Targets: under 3 s cold, under 1 s warm. It reuses the dbt benchmark's warehouse when run.py shares one.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.big_warehouse import BigWarehouse, plays_for, shared_copy
+from benchmarks.pipeline_run import ROOT
+from benchmarks.rows import Row
+from spotify_emulator import EmulatorServer
+
+APP = ROOT / "dashboard" / "app.py"
+PAGES = {
+    "Overview": "app_pages/overview.py",
+    "Listening": "app_pages/listening.py",
+    "Top lists": "app_pages/top_lists.py",
+    "Playlists": "app_pages/playlists.py",
+    "Artists & genres": "app_pages/artists.py",
+    "Audio features": "app_pages/audio_features.py",
+    "Data health": "app_pages/data_health.py",
+}
+COLD_SECONDS, WARM_SECONDS = 3.0, 1.0
+
+
+def render_times(database: Path) -> dict[str, tuple[float, float, str]]:
+    """Per page: (cold seconds, warm seconds, problem), the problem being an exception or error the page showed."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    os.environ["SPOTIFY_DUCKDB"] = str(database)
+    os.environ.pop("SPOTIFY_WAREHOUSE", None)
+    times = {}
+    for title, page in PAGES.items():
+        app = AppTest.from_file(str(APP), default_timeout=120)
+        app.run()
+        st.cache_data.clear()
+        st.cache_resource.clear()
+        started = time.perf_counter()
+        app.switch_page(page).run()
+        cold = time.perf_counter() - started
+        started = time.perf_counter()
+        app.run()
+        warm = time.perf_counter() - started
+        problems = [str(e.value) for e in app.exception] + [str(e.value) for e in app.error]
+        times[title] = (cold, warm, "; ".join(problems)[:200])
+    return times
+
+
+def _warehouse(plays: int, folder: Path) -> Path:
+    """The dbt benchmark's warehouse if run.py shared it, else one built here (API run, import, dbt build)."""
+    shared = shared_copy(plays)
+    if shared is not None and shared.exists():
+        return shared
+    with EmulatorServer(profile="reference", seed=1) as server:
+        warehouse = BigWarehouse(folder, server)
+        warehouse.api_run()
+        warehouse.import_history(plays)
+        warehouse.dbt_build()
+        return warehouse.database
+
+
+def run(quick: bool) -> list[Row]:
+    plays = plays_for(quick)
+    with tempfile.TemporaryDirectory() as scratch:
+        times = render_times(_warehouse(plays, Path(scratch)))
+    rows = []
+    for title, (cold, warm, problem) in times.items():
+        note = f"the page showed: {problem}" if problem else ""
+        rows.append(Row("dashboard", f"{plays:,} plays: {title}, cold", cold, COLD_SECONDS, unit="s",
+                        target_op="<=", target_value=1, bound_label="target", note=note))  # fmt: skip
+        rows.append(Row("dashboard", f"{plays:,} plays: {title}, warm", warm, WARM_SECONDS, unit="s",
+                        target_op="<=", target_value=1, bound_label="target", note=note))  # fmt: skip
+    return rows
