@@ -45,6 +45,19 @@ BENCHMARKS: tuple[tuple[str, bool], ...] = (
 )
 """(module in benchmarks/, required): optional ones are run when their module exists."""
 ANALYSIS = "## Missed targets: why, and what would close them"
+BOUNDS = """How the bounds are made (all measured or derived in the same run, none written by hand):
+
+- *minimum* (requests): from the emulator's ground truth (`spotify_emulator/expectations.py`): pages of 50, id
+  batches of 50 artists / 100 audio features, only what the configured limits of `.dlt/config.toml` let a run read
+  (20 playlists, 100 entries each, top lists of 20), only playlists the tier may read, and in the development tier
+  at most `artist_request_budget` single artist calls per run (the rest are *owed* to the next runs).
+- *cheapest checks*: what a run must ask to learn that nothing changed: `/me`, the playlist list (its
+  `snapshot_id`s), one page of plays after the cursor, one page of liked songs, and the six top lists (they have
+  no change marker and are kept as a daily snapshot).
+- *naive client*: `benchmarks/naive_client.py`, the old design (every playlist and page, all artists and audio
+  features, every run), against the same emulator.
+- *requests × latency*: what a sequential client waits; *growth*: each cost's factor ÷ the factor of rows landed.
+- Every pipeline run is a fresh process (`benchmarks/pipeline_run.py`); its peak memory is its `ru_maxrss`."""
 PACKAGES = ("dlt", "duckdb", "dbt-core", "dbt-duckdb", "streamlit", "pyarrow")
 
 
@@ -115,6 +128,8 @@ def render_report(rows: list[Row], info: dict[str, str], notes: list[str], quick
         *(f"- {key}: {value}" for key, value in info.items()),
         "",
         render_table(rows),
+        "",
+        BOUNDS,
         "",
     ]
     if notes:
