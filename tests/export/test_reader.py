@@ -54,7 +54,7 @@ def test_files_are_recognised_by_name(name: str, expected: tuple[str, str] | Non
 
 def test_every_field_version_and_quirk(tmp_path: Path) -> None:
     rows = read(write_folder(tmp_path / "export", sample_export()))
-    assert len(rows) == 8 + 5  # every row read; the legacy duplicate collapses only on merge
+    assert len(rows) == 7 + 5  # the exact duplicate row is dropped while reading (insert-only merge can't)
 
     (legacy,) = by_time(rows, "extended", at("2019-05-01 10:00:00"))
     assert legacy["track_uri"] == "spotify:track:t1" and legacy["content_type"] == "track"
@@ -63,10 +63,9 @@ def test_every_field_version_and_quirk(tmp_path: Path) -> None:
     assert legacy["platform"].startswith("Android OS")
     assert legacy["source_file"] == f"{EXTENDED}/endsong_0.json"
 
-    unknown = by_time(rows, "extended", at("2019-05-01 10:03:00"))
-    assert [row["content_type"] for row in unknown] == ["unknown", "unknown"]
-    assert unknown[0]["play_key"] == unknown[1]["play_key"]  # exact duplicates share their key
-    assert unknown[0]["ms_played"] == 4_000 and unknown[0]["track_name"] is None
+    (unknown,) = by_time(rows, "extended", at("2019-05-01 10:03:00"))  # exact duplicates: one row
+    assert unknown["content_type"] == "unknown"
+    assert unknown["ms_played"] == 4_000 and unknown["track_name"] is None
 
     (offline,) = by_time(rows, "extended", at("2024-01-01 00:10:00"))
     assert offline["offline"] is True
