@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from spotify_emulator.accounts import AccountSettings
-from spotify_emulator.faults import FaultSettings
+from spotify_emulator.faults import CORRUPT_KINDS, FaultSettings
 from spotify_emulator.profiles import PROFILES
 from spotify_emulator.server import EmulatorServer
 from spotify_emulator.state import MODES, EmulatorSettings
@@ -76,6 +76,13 @@ def build_parser() -> argparse.ArgumentParser:
     faults.add_argument("--rate-503", type=_rate, default=0.0)
     faults.add_argument("--rate-drop", type=_rate, default=0.0, help="probability of closing the connection")
     faults.add_argument("--fault-seed", type=int, default=0)
+    faults.add_argument("--corrupt-rate", type=_rate, default=0.0, help="probability of corrupting a 200 answer")
+    faults.add_argument("--corrupt-kind", choices=CORRUPT_KINDS, default="mixed", help="how (default: mixed)")
+    faults.add_argument(
+        "--corrupt-endpoint", action="append", default=[], metavar="TEMPLATE",
+        help="only this endpoint template, e.g. 'GET /v1/me/playlists' (repeatable; default: all)",
+    )  # fmt: skip
+    faults.add_argument("--corrupt-field", default=None, help="dotted path to remove/retype, e.g. items.*.played_at")
 
     export = commands.add_parser("export", help="write a Spotify data export of the library's history")
     export.add_argument("--kind", choices=("extended", "account", "bulk"), default="extended")
@@ -138,6 +145,10 @@ def settings_from(args: argparse.Namespace) -> EmulatorSettings:
             rate_502=args.rate_502,
             rate_503=args.rate_503,
             rate_drop=args.rate_drop,
+            corrupt_rate=args.corrupt_rate,
+            corrupt_kind=args.corrupt_kind,
+            corrupt_endpoints=list(args.corrupt_endpoint),
+            corrupt_field=args.corrupt_field,
             seed=args.fault_seed,
         ),
     )

@@ -89,7 +89,8 @@ class EmulatorApp:
             latency = state.settings.faults.latency_ms
             if latency > 0:
                 time.sleep(latency / 1000)
-            fault = state.faults.decide(f"{request.method} {request.path}?{request.raw_query}")
+            request_key = f"{request.method} {request.path}?{request.raw_query}"
+            fault = state.faults.decide(request_key)
             if fault is not None:
                 response = _fault_response(fault)
             elif route is None:
@@ -102,11 +103,21 @@ class EmulatorApp:
                 elif route.scope and route.scope not in access.scopes:
                     response = api_error(403, "Insufficient client scope")
                 else:
-                    response = self._run(route, request)
+                    response = self._corrupted(self._run(route, request), endpoint, request_key)
         finally:
             state.stats.leave()
         state.stats.record(endpoint, "dropped" if response.drop else response.status)
         return response
+
+    def _corrupted(self, response: Response, endpoint: str, request_key: str) -> Response:
+        """The answer as the `corrupt_*` faults deliver it: only real 200 answers are corrupted."""
+        if response.status != 200:
+            return response
+        kind = self.state.faults.corruption(endpoint, request_key)
+        if kind is None:
+            return response
+        status, body, content_type = self.state.faults.corrupt(kind, response.body, request_key)
+        return Response(status, body, {"Content-Type": content_type})
 
     def _run(self, route: Route, request: Request) -> Response:
         try:

@@ -8,12 +8,21 @@ different order from a thread pool.
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import threading
 import time
 from collections import Counter, deque
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
+
+CORRUPT_KINDS = ("missing_field", "wrong_type", "html_200", "html_502", "empty", "truncated", "mixed")
+"""How an answer can be corrupted: a field removed or of another type (the JSON stays valid), an HTML error page
+with status 200 (a captive portal, a CDN's maintenance page) or 502 (a proxy), an empty body, JSON cut in half."""
+HTML_PAGE = (
+    "<!DOCTYPE html>\n<html><head><title>{status} {title}</title></head>\n<body><h1>{title}</h1>\n"
+    "<p>The server could not complete your request. Please try again in 30 seconds.</p></body></html>\n"
+)
 
 
 @dataclass
@@ -34,6 +43,16 @@ class FaultSettings:
     rate_503: float = 0.0
     rate_drop: float = 0.0
     """Close the connection without an answer, as a flaky network or a restarting proxy does."""
+    corrupt_rate: float = 0.0
+    """Probability that a 200 answer is corrupted (`corrupt_kind`) on its way out: what a broken proxy, a captive
+    portal or a changed API does to a client that trusts the body."""
+    corrupt_kind: str = "mixed"
+    """One of CORRUPT_KINDS; `mixed` picks one per corrupted answer from the seed."""
+    corrupt_endpoints: list[str] = field(default_factory=list)
+    """Endpoint templates to corrupt (`GET /v1/me/playlists`, `GET /v1/playlists/{playlist_id}/items`); empty: all."""
+    corrupt_field: str | None = None
+    """Dotted path of the field `missing_field`/`wrong_type` removes or retypes (`items.*.played_at`; `*` is every
+    element of a list); None: one top-level key chosen from the seed."""
     seed: int = 0
 
     def update(self, changes: dict[str, Any]) -> None:
@@ -44,6 +63,18 @@ class FaultSettings:
                 raise ValueError(f"unknown fault setting {name!r}; known: {', '.join(sorted(known))}")
             if name == "rolling_limit":
                 value = None if value is None else int(value)
+            elif name == "corrupt_kind":
+                if value not in CORRUPT_KINDS:
+                    raise ValueError(f"corrupt_kind must be one of {', '.join(CORRUPT_KINDS)}, got {value!r}")
+            elif name == "corrupt_endpoints":
+                value = [e.strip() for e in value.split(",")] if isinstance(value, str) else [str(e) for e in value]
+                value = [e for e in value if e]
+            elif name == "corrupt_field":
+                value = None if value in (None, "") else str(value)
+            elif name == "corrupt_rate":
+                value = float(value)
+                if not 0.0 <= value <= 1.0:
+                    raise ValueError(f"{name} must be between 0 and 1, got {value}")
             elif name == "quota_exceeded":
                 value = bool(value)
             elif name.startswith("rate_"):
@@ -117,8 +148,77 @@ class FaultInjector:
                 return Fault("status", status, None, None, message)
         return None
 
+    def corruption(self, endpoint: str, request_key: str) -> str | None:
+        """The corruption of this 200 answer (a kind of CORRUPT_KINDS but `mixed`), or None to send it as it is.
+
+        `endpoint` is the route's template (`GET /v1/me/top/{kind}`), `request_key` what `decide` got for the same
+        request: the roll uses the count `decide` recorded, so it replays like the other faults."""
+        s = self.settings
+        if s.corrupt_rate <= 0 or (s.corrupt_endpoints and endpoint not in s.corrupt_endpoints):
+            return None
+        with self._lock:
+            key = f"{request_key}#{self._seen[request_key]}"
+        if self._roll(key, "corrupt") >= s.corrupt_rate:
+            return None
+        if s.corrupt_kind != "mixed":
+            return s.corrupt_kind
+        kinds = CORRUPT_KINDS[:-1]
+        return kinds[int(self._roll(key, "corrupt-kind") * len(kinds))]
+
+    def corrupt(self, kind: str, body: bytes, request_key: str) -> tuple[int, bytes, str]:
+        """(status, body, content type) of the corrupted answer whose real body was `body`."""
+        if kind in ("html_200", "html_502"):
+            status = 200 if kind == "html_200" else 502
+            title = "Service Temporarily Unavailable" if status == 200 else "Bad Gateway"
+            return status, HTML_PAGE.format(status=status, title=title).encode(), "text/html; charset=utf-8"
+        if kind == "empty":
+            return 200, b"", "application/json; charset=utf-8"
+        if kind == "truncated":
+            return 200, body[: len(body) // 2], "application/json; charset=utf-8"
+        payload = json.loads(body)
+        path = self.settings.corrupt_field
+        if path is None and isinstance(payload, dict) and payload:
+            keys = sorted(payload)
+            path = keys[int(self._roll(request_key, "corrupt-field") * len(keys))]
+        if path:
+            _change(payload, path.split("."), kind)
+        return 200, json.dumps(payload, separators=(",", ":")).encode(), "application/json; charset=utf-8"
+
     def reset(self) -> None:
         """Forget request counts and the rolling window (settings stay)."""
         with self._lock:
             self._seen.clear()
             self._window.clear()
+
+
+def _other_type(value: Any) -> Any:
+    """A value of another JSON type than `value`, as a changed or broken API might send it."""
+    if isinstance(value, bool):
+        return "yes"
+    if isinstance(value, str):
+        return 404
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, list):
+        return {"unexpected": True}
+    if isinstance(value, dict):
+        return "unexpected"
+    return 404  # null
+
+
+def _change(node: Any, path: list[str], kind: str) -> None:
+    """Remove (`missing_field`) or retype (`wrong_type`) the field at `path` in place; `*` walks every list item."""
+    head, rest = path[0], path[1:]
+    if head == "*":
+        for item in node if isinstance(node, list) else []:
+            if rest:
+                _change(item, rest, kind)
+        return
+    if not isinstance(node, dict) or head not in node:
+        return
+    if rest:
+        _change(node[head], rest, kind)
+    elif kind == "missing_field":
+        del node[head]
+    else:
+        node[head] = _other_type(node[head])

@@ -16,7 +16,7 @@ import dlt
 from dlt.common.typing import TDataItem
 from dlt.sources import DltResource
 
-from spotify_source import helpers, settings
+from spotify_source import answers, helpers, settings
 from spotify_source.auth import TokenManager
 from spotify_source.http_client import HttpSettings, SpotifyApi
 from spotify_source.run_context import RunContext
@@ -142,7 +142,7 @@ def spotify_source(
         ),
     ) -> Iterator[TDataItem]:
         """Liked songs, newest first: paging stops at the first one already loaded."""
-        for page in run.api.paginate("/me/tracks", params={"limit": settings.PAGE_LIMIT}):
+        for page in run.api.paginate("/me/tracks", {"limit": settings.PAGE_LIMIT}, answers.SAVED):
             run.report.count("saved_tracks_seen", len(page))
             for item in page:
                 if helpers.is_spotify_track(item.get("track")):

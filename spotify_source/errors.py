@@ -60,6 +60,21 @@ class SpotifyApiError(SpotifySourceError):
         super().__init__(f"Spotify answered {status} for {url}: {message}")
 
 
+class BadAnswer(SpotifyApiError):
+    """An answer the source cannot use: not JSON (an HTML page, an empty or truncated body), or JSON without a field
+    the source reads, or with a value of another type. Refused at the boundary, naming the endpoint and the field,
+    instead of a KeyError deep in a resource; the run stops before anything is loaded (dlt commits an extract only
+    when it finishes), so the next run starts from the same state."""
+
+    def __init__(self, status: int, url: str, problem: str) -> None:
+        self.status = status
+        SpotifySourceError.__init__(
+            self,
+            f"{problem}. Nothing of this run was loaded; run again later. If it persists, Spotify's API may have "
+            "changed: please report it.",
+        )
+
+
 class ExportError(SpotifySourceError):
     """A data export (or one file of it) that cannot be imported: the whole import is refused, nothing is loaded.
 

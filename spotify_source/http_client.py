@@ -10,6 +10,7 @@ retries with tenacity (which dlt's requests helper also uses), adding the jitter
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -22,8 +23,9 @@ from dlt.sources.helpers.rest_client.paginators import JSONLinkPaginator
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, retry_if_result
 from tenacity.wait import wait_random_exponential
 
+from spotify_source import answers
 from spotify_source.auth import SpotifyBearerAuth, TokenManager
-from spotify_source.errors import RateLimited, SpotifyApiError
+from spotify_source.errors import BadAnswer, RateLimited, SpotifyApiError
 
 TRANSIENT_STATUSES = frozenset({500, 502, 503, 504})
 TRANSIENT_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
@@ -139,7 +141,11 @@ class _RetryingSession(requests.Session):
 
         response = self._policy.retrying()(once)
         if response.status_code >= 400 and response.status_code not in self._allowed():
+            if _is_html(response):
+                raise BadAnswer(response.status_code, _path_only(response.url), _html_problem(response))
             raise SpotifyApiError(response.status_code, _path_only(response.url), _message(response))
+        if 200 <= response.status_code < 300:
+            _check_json(response)
         return response
 
 
@@ -185,18 +191,33 @@ class SpotifyApi:
         finally:
             self._local.allow = set()
 
-    def get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
-        return self.get(path, params).json()
+    def get_json(self, path: str, params: dict[str, Any] | None = None, shape: tuple[answers.Rule, ...] = ()) -> Any:
+        """The answer's JSON, checked against `shape` (answers.py): a missing or mistyped field raises BadAnswer."""
+        return self.json(self.get(path, params), shape)
 
-    def paginate(self, path: str, params: dict[str, Any] | None = None) -> Iterator[list[Any]]:
-        """Walk an offset page's `next` links, yielding each page's `items` (dlt's RESTClient and paginator)."""
-        yield from self._client().paginate(
+    @staticmethod
+    def json(response: requests.Response, shape: tuple[answers.Rule, ...] = ()) -> Any:
+        """A response's JSON (the session checked it is JSON), checked against `shape`."""
+        payload = response.json()
+        return answers.check(payload, shape, _path_only(response.url), response.status_code) if shape else payload
+
+    def paginate(
+        self, path: str, params: dict[str, Any] | None = None, shape: tuple[answers.Rule, ...] = ()
+    ) -> Iterator[list[Any]]:
+        """Walk an offset page's `next` links, yielding each page's `items` (dlt's RESTClient and paginator).
+
+        Each page is checked against `shape` before its items are used: dlt's paginator reads a page without
+        `items` as an empty page, which would pass for a user with nothing saved."""
+        for page in self._client().paginate(
             path,
             params=params,
             paginator=JSONLinkPaginator(next_url_path="next"),
             data_selector="items",
             hooks={"response": []},  # errors are raised by the session, after its retries
-        )
+        ):
+            if shape:
+                self.json(page.response, shape)
+            yield page
 
     def map(self, function: Callable[[T], R], items: Iterable[T]) -> list[R]:
         """Run independent calls concurrently (at most `max_concurrency` at once); results in input order."""
@@ -208,6 +229,38 @@ class SpotifyApi:
 
 def _path_only(url: str) -> str:
     return url.split("?", 1)[0]
+
+
+def _is_html(response: requests.Response) -> bool:
+    content_type = response.headers.get("Content-Type", "").lower()
+    return "html" in content_type or response.content.lstrip()[:15].lower().startswith((b"<!doctype", b"<html"))
+
+
+def _html_problem(response: requests.Response) -> str:
+    return (
+        f"Spotify answered with an HTML page (status {response.status_code}) at {_path_only(response.url)} instead "
+        "of JSON (an outage page, a proxy or a captive portal in between)"
+    )
+
+
+def _check_json(response: requests.Response) -> None:
+    """A success answer must be JSON: an HTML page, an empty or a truncated body is refused, naming the endpoint."""
+    url = _path_only(response.url)
+    if _is_html(response):
+        raise BadAnswer(response.status_code, url, _html_problem(response))
+    status = response.status_code
+    if not response.content.strip():
+        raise BadAnswer(status, url, f"Spotify answered {status} with an empty body at {url}")
+    try:
+        json.loads(response.content)
+    except ValueError as exc:
+        # Cut short: the parser ran out of text (or inside a string), rather than meeting a wrong character.
+        truncated = isinstance(exc, json.JSONDecodeError) and (
+            exc.pos >= len(exc.doc.rstrip()) or exc.msg.startswith("Unterminated string")
+        )
+        what = "JSON that ends early (truncated after" if truncated else "a body that is not JSON ("
+        size = len(response.content)
+        raise BadAnswer(status, url, f"Spotify answered {status} at {url} with {what} {size} bytes)") from None
 
 
 def _message(response: requests.Response) -> str:

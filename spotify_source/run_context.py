@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from spotify_source import helpers, settings
+from spotify_source import answers, helpers, settings
 from spotify_source.http_client import SpotifyApi
 
 
@@ -42,7 +42,7 @@ class RunContext:
     def me(self) -> dict[str, Any]:
         """`/me`, once. Its fields tell the tier: development-mode apps get no `product`/`country` since 2026."""
         if self._me is None:
-            self._me = self.api.get_json("/me")
+            self._me = self.api.get_json("/me", shape=answers.ME)
             extended = "product" in self._me or "country" in self._me
             self.report.tier = "extended" if extended else "development"
             self.report.user_id = self._me["id"]
@@ -64,7 +64,7 @@ class RunContext:
         if self._playlists is None:
             found: list[dict[str, Any]] = []
             if self.max_playlists > 0:
-                for page in self.api.paginate("/me/playlists", params={"limit": settings.PAGE_LIMIT}):
+                for page in self.api.paginate("/me/playlists", {"limit": settings.PAGE_LIMIT}, answers.PLAYLISTS):
                     found.extend(p for p in page if p)
                     if len(found) >= self.max_playlists:
                         break
@@ -102,7 +102,7 @@ class RunContext:
             return None
         entries: list[dict[str, Any]] = []
         for response in responses:
-            entries.extend(response.json()["items"])
+            entries.extend(self.api.json(response, answers.ENTRIES)["items"])
         return entries[:wanted]
 
     # --- plays and top lists ---
@@ -112,10 +112,10 @@ class RunContext:
         params: dict[str, Any] = {"limit": settings.RECENTLY_PLAYED_WINDOW}
         if cursor is not None:
             params["after"] = helpers.to_unix_ms(cursor)
-        page = self.api.get_json("/me/player/recently-played", params)
+        page = self.api.get_json("/me/player/recently-played", params, answers.PLAYS)
         items: list[dict[str, Any]] = list(page.get("items") or [])
         while page.get("next"):
-            page = self.api.get_json(page["next"])
+            page = self.api.get_json(page["next"], shape=answers.PLAYS)
             items.extend(page.get("items") or [])
         self.report.count("plays_fetched", len(items))
         if cursor is not None and len(items) >= settings.RECENTLY_PLAYED_WINDOW:
@@ -135,7 +135,7 @@ class RunContext:
             items: list[dict[str, Any]] = []
             for offset in range(0, limit, settings.PAGE_LIMIT):
                 params = {"time_range": time_range, "limit": min(settings.PAGE_LIMIT, limit - offset), "offset": offset}
-                page = self.api.get_json(f"/me/top/{kind}", params)
+                page = self.api.get_json(f"/me/top/{kind}", params, answers.TOP)
                 items.extend(page["items"])
                 if not page.get("next"):
                     break
@@ -191,7 +191,7 @@ class RunContext:
             if all(r.status_code != 403 for r in responses):
                 self.report.batch_endpoints_available = True
                 for response in responses:
-                    for artist in response.json()["artists"]:
+                    for artist in self.api.json(response, answers.ARTISTS)["artists"]:
                         if artist:
                             self.artists_stored.add(artist["id"])
                             self.report.count("artists_fetched")
@@ -205,7 +205,7 @@ class RunContext:
             self.report.note(
                 f"{len(still) - budget} artists left for later runs (`artist_request_budget` = {budget} per run)."
             )
-        for artist in self.api.map(lambda a: self.api.get_json(f"/artists/{a}"), chosen):
+        for artist in self.api.map(lambda a: self.api.get_json(f"/artists/{a}", shape=answers.ARTIST), chosen):
             self.artists_stored.add(artist["id"])
             self.report.count("artists_fetched")
             yield artist
@@ -237,7 +237,7 @@ class RunContext:
                 self.report.note("`/audio-features` answered 403 part-way; the rest is left for later runs.")
                 continue
             self.features_resolved.update(batch)
-            for features in response.json()["audio_features"]:
+            for features in self.api.json(response, answers.AUDIO_FEATURES)["audio_features"]:
                 if features:
                     self.report.count("audio_features_fetched")
                     yield features
