@@ -280,6 +280,35 @@ def export_pipeline() -> Any:
     )
 
 
+class ExportOwnerUnknown(Exception):
+    """The export names no account id we keep, and the warehouse does not say whose it is."""
+
+    exit_code = 2
+
+
+def export_owner(user_id: str | None) -> str:
+    """Whose plays the export holds: `--user-id`, else the one account the warehouse holds.
+
+    Every play carries `user_id` (several people may share a warehouse); an export alone cannot say, so with no
+    account loaded yet, or several, the import is refused before anything is read.
+    """
+    if user_id:
+        return user_id
+    accounts = accounts_in_warehouse()
+    if len(accounts) == 1:
+        return next(iter(accounts))
+    if not accounts:
+        raise ExportOwnerUnknown(
+            "The warehouse holds no Spotify account yet, so the export's plays cannot be attributed. Run "
+            "`python pipeline.py` once first (it loads your account), or pass `--user-id <your Spotify user id>`. "
+            "Nothing was imported."
+        )
+    raise ExportOwnerUnknown(
+        f"The warehouse holds {len(accounts)} Spotify accounts ({', '.join(sorted(accounts))}): say whose export "
+        "this is with `--user-id`. Nothing was imported."
+    )
+
+
 def command_import_export(args: argparse.Namespace) -> int:
     """Load a Spotify data export whole or not at all: a bad file stops the extract, and its package is dropped."""
     from spotify_source.export import ImportReport, new_import_id, spotify_export
@@ -287,20 +316,17 @@ def command_import_export(args: argparse.Namespace) -> int:
 
     # Arrow tables get dlt's `_dlt_load_id` like every other raw row (dbt reads it); off by default for Arrow.
     os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID", "true")
+    user_id = export_owner(getattr(args, "user_id", None))
     pipeline = export_pipeline()
     pipeline.abort_packages()  # what a killed earlier import left extracted must never load with this one
     before = rows_by_kind(pipeline)
-    accounts = accounts_in_warehouse()
     report = ImportReport(new_import_id(), Path(args.path).name)
     try:
         result = load(
-            lambda: spotify_export(
-                args.path, import_id=report.import_id, user_id=next(iter(accounts)) if len(accounts) == 1 else None,
-                report=report,
-            ),
+            lambda: spotify_export(args.path, import_id=report.import_id, user_id=user_id, report=report),
             label=f"the Spotify data export {args.path}",
             pipeline_name="spotify_export",
-        )  # fmt: skip
+        )
     except BaseException:
         export_pipeline().abort_packages()
         raise
@@ -481,6 +507,11 @@ def build_parser() -> argparse.ArgumentParser:
         "path", type=os.path.abspath, metavar="PATH",
         help="my_spotify_data.zip as Spotify sends it, its unpacked folder, or one Streaming_History*.json file",
     )  # fmt: skip
+    export.add_argument(
+        "--user-id", metavar="ID",
+        help="whose export this is (default: the one account in the warehouse; needed before the first run, or "
+        "when several accounts share the warehouse)",
+    )  # fmt: skip
     export.add_argument("--no-transform", action="store_true", help="load raw data only; do not run dbt build")
     export.add_argument("--destination", choices=("duckdb", "bigquery"), help=DESTINATION_HELP)
     costs = commands.add_parser("costs", help="storage and query bytes against the BigQuery free tier (or DuckDB)")
@@ -547,10 +578,14 @@ def _run_command(args: argparse.Namespace) -> int:
     from spotify_source.errors import SpotifySourceError
 
     lock = run_lock(lock_path_for(warehouse_path()), args.command) if args.command in LOCKED_COMMANDS else nullcontext()
+    # What the user can act on: each prints its message and exits with its documented code (no traceback).
+    user_errors = (
+        SpotifySourceError, WarehouseInUse, TransformFailed, DestinationNotConfigured, LockHeld, ExportOwnerUnknown,
+    )  # fmt: skip
     try:
         with lock:
             return _dispatch(args)
-    except (SpotifySourceError, WarehouseInUse, TransformFailed, DestinationNotConfigured, LockHeld) as exc:
+    except user_errors as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:

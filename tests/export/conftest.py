@@ -1,4 +1,8 @@
-"""The `cli` fixture of the export tests: `pipeline.main` in-process with its own warehouse and dlt folder."""
+"""The `cli` fixture of the export tests: `pipeline.main` in-process with its own warehouse and dlt folder.
+
+These warehouses hold no account loaded from the API, so every import names its owner (`--user-id`), as a user
+importing before the first run must; `test_import_command` checks the refusal without it.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ import pytest
 import pipeline
 
 ROOT = Path(pipeline.__file__).resolve().parent
+EXPORT_OWNER = "export-test-user"
 
 
 @pytest.fixture
@@ -23,7 +28,10 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureF
     monkeypatch.chdir(ROOT)  # main() moves there; this puts the test's cwd back afterwards
 
     def run(*args: str) -> tuple[int, str, str]:
-        code = pipeline.main(list(args))
+        arguments = list(args)
+        if arguments[:1] == ["import-export"] and "--user-id" not in arguments:
+            arguments += ["--user-id", EXPORT_OWNER]
+        code = pipeline.main(arguments)
         captured = capsys.readouterr()
         return code, captured.out, captured.err
 

@@ -78,6 +78,31 @@ def test_import_lands_every_distinct_row_once_and_reimport_adds_nothing(tmp_path
     assert snapshot(warehouse)["export_imports"][0] == 2
 
 
+def test_the_export_owner_is_the_one_account_or_must_be_named(tmp_path: Path, cli: Callable) -> None:
+    """Every play carries user_id and an export names no id: with no account in the warehouse (or several) the
+    import is refused before anything is read; with one account its plays go to that account."""
+    from tests.export.conftest import EXPORT_OWNER
+
+    warehouse = tmp_path / "warehouse.duckdb"
+    path = str(write_zip(tmp_path / "my_spotify_data.zip", sample_export()))
+    code, _, err = cli("import-export", path, "--no-transform", "--user-id", "")
+    assert code == 2 and "holds no Spotify account yet" in err and "--user-id" in err
+    assert snapshot(warehouse) == {}
+
+    with duckdb.connect(str(warehouse)) as connection:  # as if `python pipeline.py` had loaded one account
+        connection.execute("create schema spotify_raw; create table spotify_raw.users (id varchar)")
+        connection.execute("insert into spotify_raw.users values ('the-account')")
+    assert cli("import-export", path, "--no-transform", "--user-id", "")[0] == 0
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        owners = connection.execute("select distinct user_id from spotify_raw.export_streams").fetchall()
+    assert owners == [("the-account",)] and EXPORT_OWNER != "the-account"
+
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute("insert into spotify_raw.users values ('another-account')")
+    code, _, err = cli("import-export", path, "--no-transform", "--user-id", "")
+    assert code == 2 and "holds 2 Spotify accounts" in err
+
+
 def test_overlapping_newer_export_adds_only_new_rows(tmp_path: Path, cli: Callable) -> None:
     def plays(days: range) -> list[dict[str, Any]]:
         return [extended_row("2024", f"2024-03-{day:02d}T12:00:00Z", uri=f"spotify:track:t{day}") for day in days]
