@@ -99,6 +99,14 @@ def load(source_factory: Callable[[], Any], *, label: str, pipeline_name: str = 
     except SpotifySourceError:
         raise
     except Exception as exc:  # dlt wraps what the source raised; unwrap ours so the user gets its message
+        from dlt.common.configuration.exceptions import ConfigValueCannotBeCoercedException
+
+        if isinstance(exc, ConfigValueCannotBeCoercedException):  # e.g. max_playlists = "abc": name the setting
+            from spotify_source.errors import ConfigInvalid
+
+            hint = getattr(exc.hint, "__name__", str(exc.hint))
+            kind = {"int": "whole number", "float": "number", "bool": "boolean (true or false)"}.get(hint, hint)
+            raise ConfigInvalid(exc.field_name, f"must be a {kind}, not {exc.field_value!r}") from None
         cause: BaseException | None = exc
         while cause is not None and not isinstance(cause, SpotifySourceError):
             cause = getattr(cause, "exception", None) or cause.__cause__ or cause.__context__
@@ -310,29 +318,45 @@ def export_owner(user_id: str | None) -> str:
 
 
 def command_import_export(args: argparse.Namespace) -> int:
-    """Load a Spotify data export whole or not at all: a bad file stops the extract, and its package is dropped."""
+    """Load a Spotify data export whole or not at all, then build the final tables."""
+    import_export(args.path, export_owner(args.user_id))
+    transform_step(args)
+    return EXIT_OK
+
+
+def import_export(path: str, user_id: str) -> None:
+    """Load one data export whole or not at all: a bad file stops the extract, and its package is dropped."""
     from spotify_source.export import ImportReport, new_import_id, spotify_export
     from spotify_source.export.report import rows_by_kind, summary_lines
 
     # Arrow tables get dlt's `_dlt_load_id` like every other raw row (dbt reads it); off by default for Arrow.
     os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID", "true")
-    user_id = export_owner(getattr(args, "user_id", None))
     pipeline = export_pipeline()
     pipeline.abort_packages()  # what a killed earlier import left extracted must never load with this one
     before = rows_by_kind(pipeline)
-    report = ImportReport(new_import_id(), Path(args.path).name)
+    report = ImportReport(new_import_id(), Path(path).name)
     try:
         result = load(
-            lambda: spotify_export(args.path, import_id=report.import_id, user_id=user_id, report=report),
-            label=f"the Spotify data export {args.path}",
+            lambda: spotify_export(path, import_id=report.import_id, user_id=user_id, report=report),
+            label=f"the Spotify data export {path}",
             pipeline_name="spotify_export",
         )
     except BaseException:
         export_pipeline().abort_packages()
         raise
     print("\n".join(summary_lines(report, before, rows_by_kind(result["pipeline"]))))
-    transform_step(args)
-    return EXIT_OK
+
+
+def import_demo_exports(library: Any, user_id: str, scratch: Path) -> None:
+    """The emulated account's data exports (extended history and a year of account data), written by the emulator
+    from the same history its API serves, imported as a user imports theirs: the demo shows a whole history."""
+    from spotify_emulator.export import write_account_export, write_extended_export
+
+    for written in (
+        write_extended_export(library, scratch / "extended", field_version="mixed"),
+        write_account_export(library, scratch / "account"),
+    ):
+        import_export(str(written), user_id)
 
 
 def command_demo(args: argparse.Namespace) -> int:
@@ -369,11 +393,13 @@ def command_demo(args: argparse.Namespace) -> int:
                 )
 
             result = load(source, label="the emulated account")
-        requests = spotify.control("GET", "stats")["by_endpoint"]
-        api_requests = sum(
-            n for endpoint, statuses in requests.items() if "/v1/" in endpoint for n in statuses.values()
-        )
-        print(f"Requests to the emulated Web API: {api_requests}")
+            requests = spotify.control("GET", "stats")["by_endpoint"]
+            api_requests = sum(
+                n for endpoint, statuses in requests.items() if "/v1/" in endpoint for n in statuses.values()
+            )
+            print(f"Requests to the emulated Web API: {api_requests}")
+            if not args.no_export:
+                import_demo_exports(spotify.state.library, demo_user, Path(scratch))
     print_summary(result["pipeline"])
     transform_step(args)
     print(f"Warehouse: {describe_destination()}")
@@ -498,6 +524,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=0, help="library seed (default 0)")
     demo.add_argument("--profile", choices=("small", "reference", "large"), default="reference")
     demo.add_argument("--mode", choices=("extended", "development"), default="extended", help="app tier to emulate")
+    demo.add_argument(
+        "--no-export", action="store_true",
+        help="skip importing the emulated account's data export (then only the API's last 50 plays are kept)",
+    )  # fmt: skip
     demo.add_argument("--no-transform", action="store_true", help="load raw data only; do not run dbt build")
     demo.add_argument("--destination", choices=("duckdb", "bigquery"), help=DESTINATION_HELP)
     export = commands.add_parser(

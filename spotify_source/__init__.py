@@ -49,6 +49,7 @@ def spotify_source(
         artist_request_budget: development tier only: at most this many single `/artists/{id}` calls per run.
         token_cache_path: owner-only file where access tokens and rotated refresh tokens are kept.
     """
+    settings.check_settings(locals())
     tokens = TokenManager(
         accounts_base_url,
         client_id,

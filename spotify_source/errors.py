@@ -24,6 +24,22 @@ class CredentialsMissing(SpotifySourceError):
         )
 
 
+class ConfigInvalid(SpotifySourceError):
+    """A setting of `[sources.spotify]` (or its env variable) that cannot work: named, with what it must be.
+
+    Exit code 2 like a missing setting: the configuration has to change before a run can succeed."""
+
+    exit_code = 2
+
+    def __init__(self, name: str, problem: str) -> None:
+        self.name = name
+        env = f"SOURCES__SPOTIFY__{name.upper()}"
+        super().__init__(
+            f"The setting `{name}` of [sources.spotify] {problem}. Fix it in .dlt/config.toml (or the env variable "
+            f"{env}); nothing was loaded."
+        )
+
+
 class LoginExpired(SpotifySourceError):
     """Spotify answered `invalid_grant`: the refresh token is expired (6 months), revoked or unknown."""
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
+
+from spotify_source.errors import ConfigInvalid
 
 DEFAULT_API_BASE_URL = "https://api.spotify.com/v1"
 DEFAULT_ACCOUNTS_BASE_URL = "https://accounts.spotify.com"
@@ -105,3 +108,33 @@ AUDIO_FEATURE_COLUMNS: dict[str, Any] = {
     **{name: _nullable("bigint") for name in ("key", "mode", "time_signature", "duration_ms")},
     "extracted_at": {"data_type": "timestamp", "nullable": False},
 }
+
+
+COUNT_SETTINGS = {"max_playlists": 0, "max_tracks_per_playlist": 0, "top_limit": 0, "artist_request_budget": 0,
+                  "max_retry_after_seconds": 0, "max_attempts": 1, "max_concurrency": 1}  # fmt: skip
+"""Whole-number settings and their least sensible value (0 reads none of that kind; attempts and concurrency need 1)."""
+MAX_CONCURRENCY = 32
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def check_settings(values: dict[str, Any]) -> None:
+    """Refuse settings that cannot work, naming them, before a request is made: a negative limit would silently
+    read nothing, a concurrency of 0 would hang, a plain-http URL to another host would send tokens in clear."""
+    for name, least in COUNT_SETTINGS.items():
+        value = values[name]
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigInvalid(name, f"must be a whole number, not {value!r}")
+        if value < least:
+            raise ConfigInvalid(name, f"must be {least} or more, not {value}")
+    if values["max_concurrency"] > MAX_CONCURRENCY:
+        raise ConfigInvalid("max_concurrency", f"must be at most {MAX_CONCURRENCY}, not {values['max_concurrency']}")
+    timeout = values["request_timeout_seconds"]
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
+        raise ConfigInvalid("request_timeout_seconds", f"must be a number of seconds above 0, not {timeout!r}")
+    for name in ("api_base_url", "accounts_base_url"):
+        url = values[name]
+        parts = urlsplit(url) if isinstance(url, str) else None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or " " in url:
+            raise ConfigInvalid(name, f"must be an http(s) URL such as {DEFAULT_API_BASE_URL}, not {url!r}")
+        if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
+            raise ConfigInvalid(name, f"must use https (tokens travel with every request), not {url!r}")
