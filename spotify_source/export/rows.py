@@ -80,6 +80,10 @@ EXTENDED_BOOLS = ("shuffle", "skipped", "offline", "incognito_mode")
 EXTENDED_CONTENT_KEYS = ("master_metadata_track_name", "spotify_track_uri", "episode_name", "spotify_episode_uri")
 # offline_timestamp above this is milliseconds (old files), below it seconds (new files): 10^11 s is year 5138.
 MS_THRESHOLD = 10**11
+# Beyond this even milliseconds are past year 5138: no clock wrote it.
+MAX_OFFLINE_TIMESTAMP = 10**14
+# Longest text a column takes: real names, platforms and URIs are far shorter; a megabyte "name" is no history.
+MAX_TEXT_CHARS = 10_000
 
 ACCOUNT_PLACEHOLDERS = {"Unknown Artist", "Unknown Track"}
 
@@ -142,10 +146,16 @@ def _column(file: ExportFile, rows: list[dict[str, Any]], key: str, required: bo
 
 
 def _array(file: ExportFile, values: list[Any], arrow_type: pa.DataType, what: str) -> pa.Array:
+    if arrow_type == pa.int64() and any(type(value) is float for value in values):
+        # pyarrow would truncate 1.5 to 1 without a word: a count of milliseconds is a whole number in every export.
+        raise ExportError(file.name, f"has a `{what}` value of the wrong type (a fraction, not whole milliseconds)")
     try:
-        return pa.array(values, type=arrow_type)
+        array = pa.array(values, type=arrow_type)
     except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError) as exc:
         raise ExportError(file.name, f"has a `{what}` value of the wrong type ({exc})") from None
+    if arrow_type == pa.string() and len(array) and (pc.max(pc.utf8_length(array)).as_py() or 0) > MAX_TEXT_CHARS:
+        raise ExportError(file.name, f"has a `{what}` value longer than {MAX_TEXT_CHARS:,} characters")
+    return array
 
 
 def _timestamps(file: ExportFile, values: list[Any], fmt: str, what: str) -> pa.Array:
@@ -156,12 +166,19 @@ def _timestamps(file: ExportFile, values: list[Any], fmt: str, what: str) -> pa.
         parsed = pc.strptime(strings, format=fmt, unit="s")
     except pa.ArrowInvalid as exc:
         raise ExportError(file.name, f"has a `{what}` that is not a time like {fmt!r} ({exc})") from None
+    # strptime rolls impossible dates over (2024-02-30 becomes 2024-03-01): only times that print back as read pass.
+    differs = pc.invert(pc.equal(pc.strftime(parsed, format=fmt), strings))
+    if pc.any(differs).as_py():
+        bad = strings.filter(differs)[0].as_py()
+        raise ExportError(file.name, f"has a `{what}` that is not a time like {fmt!r} ({bad!r:.40})")
     return parsed.cast(pa.timestamp("s", tz="UTC")).cast(UTC_US)
 
 
 def _offline_at(file: ExportFile, values: list[Any]) -> tuple[pa.Array, list[int | None]]:
     """offline_timestamp in ms (old files) or s (new ones), 0/null unknown → a UTC timestamp, and whole seconds."""
     raw = _array(file, values, pa.float64(), "offline_timestamp")
+    if pc.any(pc.greater(raw, MAX_OFFLINE_TIMESTAMP)).as_py():
+        raise ExportError(file.name, "has an `offline_timestamp` beyond any clock (after year 5138 even in ms)")
     known = pc.and_kleene(pc.is_valid(raw), pc.greater(raw, 0))
     micros = pc.if_else(pc.greater(raw, MS_THRESHOLD), pc.multiply(raw, 1_000), pc.multiply(raw, 1_000_000))
     micros = pc.if_else(known, micros, pa.scalar(None, pa.float64()))
