@@ -99,8 +99,9 @@ def scaled(name: str, factor: int) -> Profile:
     """`name` with every count of the library multiplied by `factor`: the benchmarks' growth series (1×, 5×, 10×).
 
     There are `factor` times as many playlists of the same sizes (the big ones repeated), the listening history
-    keeps its density (days grow with plays), and the top lists keep their length, as they do on Spotify. Its name, `<name>-x<factor>`, seeds the generator, so a scaled library is as deterministic as the
-    named ones, which stay unchanged.
+    keeps its density (days grow with plays), and the top lists keep their length, as they do on Spotify. Its
+    name, `<name>-x<factor>`, seeds the generator, so a scaled library is as deterministic as the named ones, which
+    stay unchanged.
     """
     if factor < 1:
         raise ValueError("a profile can only be scaled by a whole factor of 1 or more")
