@@ -76,6 +76,17 @@ class SpotifyApiError(SpotifySourceError):
         super().__init__(f"Spotify answered {status} for {url}: {message}")
 
 
+class SpotifyUnreachable(SpotifySourceError):
+    """No answer at all after `max_attempts`: connections dropped, refused or timed out every time. A message and
+    exit code 1 instead of a traceback; the run stops before anything is loaded, so the next one starts afresh."""
+
+    def __init__(self, url: str, attempts: int, error: BaseException) -> None:
+        super().__init__(
+            f"Spotify did not answer {url} in {attempts} attempts ({type(error).__name__}: the connection was "
+            "dropped, refused or timed out). Nothing of this run was loaded; run again later."
+        )
+
+
 class BadAnswer(SpotifyApiError):
     """An answer the source cannot use: not JSON (an HTML page, an empty or truncated body), or JSON without a field
     the source reads, or with a value of another type. Refused at the boundary, naming the endpoint and the field,

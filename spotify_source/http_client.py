@@ -25,7 +25,7 @@ from tenacity.wait import wait_random_exponential
 
 from spotify_source import answers
 from spotify_source.auth import SpotifyBearerAuth, TokenManager
-from spotify_source.errors import BadAnswer, RateLimited, SpotifyApiError
+from spotify_source.errors import BadAnswer, RateLimited, SpotifyApiError, SpotifyUnreachable
 
 TRANSIENT_STATUSES = frozenset({500, 502, 503, 504})
 TRANSIENT_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
@@ -139,7 +139,11 @@ class _RetryingSession(requests.Session):
                 self._sent()
                 return super(_RetryingSession, self).send(request, **kwargs)
 
-        response = self._policy.retrying()(once)
+        try:
+            response = self._policy.retrying()(once)
+        except TRANSIENT_ERRORS as error:  # every attempt failed without an answer
+            attempts = self._policy.settings.max_attempts
+            raise SpotifyUnreachable(_path_only(request.url or ""), attempts, error) from error
         if response.status_code >= 400 and response.status_code not in self._allowed():
             if _is_html(response):
                 raise BadAnswer(response.status_code, _path_only(response.url), _html_problem(response))
