@@ -8,7 +8,7 @@ in its own table.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 
@@ -24,7 +24,12 @@ def parse_time(value: str | None) -> datetime | None:
 
 
 def to_unix_ms(moment: datetime) -> int:
-    return int(moment.timestamp() * 1000)
+    """Whole milliseconds since the epoch, exactly: `int(timestamp() * 1000)` lands 1 ms early for some times
+    (float rounding: ...0.123 s * 1000 = ...122.99999), which would move the `after=` cursor."""
+    return (moment - _EPOCH) // timedelta(milliseconds=1)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def user_row(user: dict[str, Any], extracted_at: datetime) -> dict[str, Any]:
@@ -83,7 +88,8 @@ def track_row(track: dict[str, Any], extracted_at: datetime) -> dict[str, Any]:
         "uri": track.get("uri"),
         "album_id": album.get("id"),
         "album_name": album.get("name"),
-        "album_type": album.get("album_type"),
+        # Top tracks send it upper case: lower-cased, a track's row does not flip with the endpoint that saw it last.
+        "album_type": album["album_type"].lower() if isinstance(album.get("album_type"), str) else None,
         "album_release_date": album.get("release_date"),
         "album_release_date_precision": album.get("release_date_precision"),
         "album_total_tracks": album.get("total_tracks"),
