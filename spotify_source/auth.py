@@ -162,8 +162,11 @@ def store_login(
 
 
 def write_private_json(path: Path, payload: dict[str, Any]) -> None:
-    """Write a secret file readable by its owner only (0600), atomically, whatever the umask."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write a secret file readable by its owner only (0600), atomically, whatever the umask; a folder it has to
+    create is owner-only too (0700), so not even the file's name is listed to others."""
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.chmod(path.parent, 0o700)
     temporary = path.with_name(f".{path.name}.tmp")
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w") as handle:
