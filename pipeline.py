@@ -87,13 +87,23 @@ def load(source_factory: Callable[[], Any], *, label: str, pipeline_name: str = 
         pipelines_dir=str(pipelines_dir()),
     )
     print(f"Loading {label} into {describe_destination()} (dataset spotify_raw)", flush=True)
+    if pipeline.has_pending_data:
+        # A run was killed and left a package. Resuming it could run a load job twice (dlt loads at least once: a
+        # repeated staging insert duplicates rows of merge tables), and dlt's local state, saved at extraction, may
+        # be ahead of the warehouse: drop both, and start over from the state stored with the data.
+        print("  an earlier run was interrupted: its unfinished load is dropped and read again", flush=True)
+        pipeline.drop()
+    # As dlt's own run(): continue from the state stored in the warehouse with the data (the last completed load),
+    # also where dlt's folder did not survive (a fresh CI runner), instead of reading everything again.
+    pipeline.sync_destination()
     try:
         source = source_factory()
         if destination_name() == "bigquery":
             from spotify_ops.destinations import apply_partition_hints
 
             apply_partition_hints(source)
-        _step("1/3 extracting from Spotify", lambda: pipeline.extract(source))
+        origin = "the export files" if pipeline_name == "spotify_export" else "Spotify"
+        _step(f"1/3 extracting from {origin}", lambda: pipeline.extract(source))
         _step("2/3 normalising", pipeline.normalize)
         _step(f"3/3 loading into {'BigQuery' if destination_name() == 'bigquery' else 'DuckDB'}", pipeline.load)
     except SpotifySourceError:

@@ -231,7 +231,7 @@ def extended_table(file: ExportFile, rows: list[dict[str, Any]], import_id: str,
         )
     ]  # fmt: skip
     keys = [
-        _hash(repr(row))
+        _hash(repr((user_id, *row)))  # the account is part of a play's identity (several may share a warehouse)
         for row in zip(
             ts,
             identity,
@@ -301,7 +301,7 @@ def account_table(
         names[first[0]][index] = a
         names[second[0]][index] = b
         content.append(kind)
-        keys.append(numbering.key(_hash(repr(("account", kind, end_time, a, b, played)))))
+        keys.append(numbering.key(_hash(repr(("account", user_id, kind, end_time, a, b, played)))))
     columns: dict[str, pa.Array] = {
         "play_key": pa.array(keys, pa.string()),
         "export_kind": pa.array(["account"] * len(rows), pa.string()),

@@ -59,6 +59,30 @@ CONTRACT_DDL_ERROR = 'syntax error at or near "AS"'
 EMULATOR_SHIM = """\
 {#- Test-only (tests/bigquery): bqemulator cannot run CREATE TABLE with a column list and AS SELECT. -#}
 {% macro bigquery__get_table_columns_and_constraints() %}{% endmacro %}
+
+{#- Test-only: bqemulator cannot parse the script dbt-bigquery sends for a dynamic insert_overwrite
+    (`array_agg(distinct ... IGNORE NULLS)` into a DECLAREd array, then MERGE ... WHEN NOT MATCHED BY SOURCE). The same
+    effect, replacing the partitions the new rows fall in, as plain statements: the model's own SQL is unchanged. -#}
+{% macro bq_dynamic_insert_overwrite_sql(
+    tmp_relation, target_relation, sql, unique_key, partition_by, dest_columns, tmp_relation_exists, copy_partitions
+) %}
+  {%- if not tmp_relation_exists -%}
+    {%- call statement('create_tmp_relation_for_emulator', language='sql') -%}
+      {{ bq_create_table_as(partition_by, True, tmp_relation, sql, 'sql') }}
+    {%- endcall -%}
+  {%- endif -%}
+  {%- set partition = partition_by.render_wrapped() -%}
+  {%- set found = run_query('select distinct ' ~ partition ~ ' from ' ~ tmp_relation).columns[0].values() -%}
+  {%- set columns = dest_columns | map(attribute='quoted') | join(', ') -%}
+  -- emulator shim: replace the partitions of the new rows
+  {% if found %}
+  delete from {{ target_relation }} where {{ partition }} in (
+    {%- for day in found %}timestamp '{{ day }}'{{ ', ' if not loop.last }}{% endfor -%}
+  );
+  {% endif %}
+  insert into {{ target_relation }} ({{ columns }}) select {{ columns }} from {{ tmp_relation }};
+  drop table if exists {{ tmp_relation }}
+{% endmacro %}
 """
 
 

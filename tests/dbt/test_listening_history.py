@@ -132,7 +132,7 @@ def test_api_and_both_exports_give_every_play_once(
     warehouse: Warehouse, tmp_path: Path, seed: int, field_version: str
 ) -> None:
     library = generate(seed, PROFILE)
-    warehouse.cli("demo", "--profile", PROFILE, "--seed", str(seed), "--no-transform")
+    warehouse.cli("demo", "--profile", PROFILE, "--seed", str(seed), "--no-export", "--no-transform")
     extended = write_extended_export(library, tmp_path / "extended", field_version=field_version)
     account = write_account_export(library, tmp_path / "account", legacy=field_version == "legacy")
     warehouse.cli("import-export", str(extended), "--no-transform")
@@ -159,7 +159,7 @@ def test_an_overlapping_newer_export_adds_only_its_new_plays(warehouse: Warehous
     that only sees the days the newer export brought), then account data; API plays were loaded first."""
     seed = 5
     library = generate(seed, PROFILE)
-    warehouse.cli("demo", "--profile", PROFILE, "--seed", str(seed), "--no-transform")
+    warehouse.cli("demo", "--profile", PROFILE, "--seed", str(seed), "--no-export", "--no-transform")
     cut = max(play.played_at for play in library.plays) - timedelta(days=21)
     older = write_extended_export(library, tmp_path / "older", until=cut, packaging="folder")
     warehouse.cli("import-export", str(older), "--no-transform")
@@ -186,6 +186,6 @@ def test_an_overlapping_newer_export_adds_only_its_new_plays(warehouse: Warehous
 
 def test_incremental_unit_test_runs_once_the_table_exists(warehouse: Warehouse) -> None:
     """The one unit test that reads `this` is left out of `dbt build` (selectors.yml); it runs here, after one."""
-    warehouse.cli("demo", "--profile", PROFILE, "--seed", "4", "--no-transform")
+    warehouse.cli("demo", "--profile", PROFILE, "--seed", "4", "--no-export", "--no-transform")
     warehouse.build()
     pipeline.run_dbt(["test", "--select", "tag:needs_built_table"])
