@@ -1,0 +1,330 @@
+"""Run `python pipeline.py ...` in a subprocess that dies (SIGKILL) or stops at a chosen point of its work.
+
+Production code has no test hooks: this module is itself the subprocess's entry point (`python crash_harness.py`),
+which patches the real libraries from the outside before calling `pipeline.main`, so the run is the real one up to
+the chosen moment. The points, and why each is a moment a laptop could die at:
+
+    request:N       after the source's N-th Web API answer (N=1: only the token refresh and /me are done)
+    export_file:N   after the data-export reader parsed its N-th file (import-export's extraction)
+    extracted       extraction finished and committed, normalisation not started
+    normalize_file:N  after dlt normalised N extracted files of the package (the package is not committed)
+    normalized      normalisation finished, loading not started
+    load_job:N      the N-th load job ran in DuckDB (its transaction committed) but dlt has not recorded it yet:
+                    the window where a resumed load runs a job a second time
+    dbt_node:N      dbt finished N nodes (models, tests) of `dbt build`
+
+The action at the point comes from the environment: CRASH_AT=<point>, CRASH_ACTION=kill (default) or pause.
+`pause` creates the file CRASH_REACHED and waits until CRASH_RELEASE exists, then carries on: the concurrency
+tests use it to hold a run at a known moment (holding the run lock and, from `normalized` on, the DuckDB file).
+Each point fires once; CRASH_REACHED is written for `kill` too, so a test can tell the point was reached.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class _Trigger:
+    """Counts the events of one kind and fires the action when the count reaches the point's N."""
+
+    def __init__(self, kind: str, target: int) -> None:
+        self.kind, self.target = kind, target
+        self.count = 0
+        self._lock = threading.Lock()
+        self._fired = False
+
+    def event(self, kind: str, detail: str = "") -> None:
+        if kind != self.kind:
+            return
+        with self._lock:
+            self.count += 1
+            if self._fired or self.count < self.target:
+                return
+            self._fired = True
+        fire(detail)
+
+
+def fire(detail: str = "") -> None:
+    """Kill this process at once (no cleanup, no atexit, no flush), or pause until the test releases it.
+
+    CRASH_REACHED gets the pid and what was just done (e.g. the load job's file), for assertion messages."""
+    reached = os.environ.get("CRASH_REACHED")
+    if reached:
+        Path(reached).write_text(f"{os.getpid()} {detail}")
+    if os.environ.get("CRASH_ACTION", "kill") == "pause":
+        release = Path(os.environ["CRASH_RELEASE"])
+        deadline = time.monotonic() + 120
+        while not release.exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _after(owner: Any, name: str, trigger: _Trigger, kind: str) -> None:
+    """Wrap owner.name so that every completed call counts as one `kind` event."""
+    original: Callable[..., Any] = getattr(owner, name)
+
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        result = original(*args, **kwargs)
+        trigger.event(kind)
+        return result
+
+    setattr(owner, name, wrapped)
+
+
+def _before(owner: Any, name: str, trigger: _Trigger, kind: str) -> None:
+    original: Callable[..., Any] = getattr(owner, name)
+
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        trigger.event(kind)
+        return original(*args, **kwargs)
+
+    setattr(owner, name, wrapped)
+
+
+def install(point: str) -> None:
+    """Patch the library call that marks `point` (see the module docstring)."""
+    kind, _, count = point.partition(":")
+    trigger = _Trigger(kind, int(count or 1))
+    if kind == "request":
+        from spotify_source.http_client import SpotifyApi
+
+        _after(SpotifyApi, "get", trigger, kind)
+    elif kind == "export_file":
+        import spotify_source.export as export
+
+        original = export.file_table
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            table = original(*args, **kwargs)
+            trigger.event(kind)
+            return table
+
+        export.file_table = counted  # read_tables looks the name up in its module at call time
+    elif kind in ("extracted", "normalized"):
+        import dlt
+
+        _before(dlt.Pipeline, "normalize" if kind == "extracted" else "load", trigger, kind)
+    elif kind == "normalize_file":
+        from dlt.normalize.items_normalizers import ArrowItemsNormalizer, JsonLItemsNormalizer
+
+        for normalizer in (JsonLItemsNormalizer, ArrowItemsNormalizer):
+            _after(normalizer, "__call__", trigger, kind)
+    elif kind == "load_job":
+        from dlt.common.destination.client import RunnableLoadJob
+
+        original_release = RunnableLoadJob._release
+
+        def release(self: Any, next_state: str) -> None:
+            if next_state == "completed":
+                # the job's work is committed; dlt has not persisted that it is done
+                trigger.event(kind, Path(self._file_path).name)
+            original_release(self, next_state)
+
+        RunnableLoadJob._release = release  # type: ignore[method-assign]
+    elif kind == "dbt_node":
+        from dbt.cli.main import dbtRunner
+
+        original_init = dbtRunner.__init__
+
+        def init(self: Any, *args: Any, callbacks: list[Any] | None = None, **kwargs: Any) -> None:
+            def on_event(event: Any) -> None:
+                if event.info.name == "NodeFinished":
+                    trigger.event(kind)
+
+            original_init(self, *args, callbacks=[*(callbacks or []), on_event], **kwargs)
+
+        dbtRunner.__init__ = init  # type: ignore[method-assign]
+    else:
+        raise ValueError(f"unknown crash point {point!r}")
+
+
+# --- the test side: start such a run, and read what it left ------------------------------------------------------
+
+EXCLUDED_COLUMNS = frozenset(
+    {"extracted_at", "_dlt_load_id", "_dlt_id", "_dlt_parent_id", "_dlt_root_id", "source_load_id"}
+)
+"""Columns that legitimately differ between two runs of the same data: when a row was extracted, and dlt's load
+and row ids (random per load; `_dlt_parent_id` of child tables points at such an id; listening_history keeps the
+newest dlt load id it has seen in `source_load_id`)."""
+
+RUN_TABLES = frozenset({"extraction_runs", "export_imports"})
+"""Append-only run logs: one row per run, so a crashed-and-rerun sequence legitimately holds one run more than a
+clean one. They are checked for duplicate rows instead (a run's row loaded twice)."""
+
+PASSED_THROUGH = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "SYSTEMROOT")
+SUBPROCESS_TIMEOUT = 180
+
+
+def pipeline_env(workdir: Path, **extra: str) -> dict[str, str]:
+    """A clean environment: the warehouse, dlt's folder and HOME under `workdir`, no telemetry, nothing inherited
+    that could configure the run (SOURCES__SPOTIFY__* of a developer's shell)."""
+    env = {name: os.environ[name] for name in PASSED_THROUGH if name in os.environ}
+    (workdir / "home").mkdir(parents=True, exist_ok=True)
+    env.update(
+        HOME=str(workdir / "home"),
+        SPOTIFY_DUCKDB=str(workdir / "spotify.duckdb"),
+        SPOTIFY_PIPELINES_DIR=str(workdir / "pipelines"),
+        RUNTIME__DLTHUB_TELEMETRY="false",
+        PYTHONIOENCODING="utf-8",
+    )
+    env.update(extra)
+    return env
+
+
+def start(args: list[str], env: dict[str, str]) -> Any:
+    """`python pipeline.py <args>` through this module, as a Popen (stdout and stderr captured as text)."""
+    import subprocess
+
+    return subprocess.Popen(
+        [sys.executable, str(Path(__file__).resolve()), *args],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+
+def run(args: list[str], env: dict[str, str], crash_at: str | None = None) -> Any:
+    """Run to the end (or to the kill); a CompletedProcess-like result with returncode, stdout, stderr."""
+    import subprocess
+
+    if crash_at:
+        env = {**env, "CRASH_AT": crash_at, "CRASH_ACTION": "kill"}
+    return subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), *args],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=SUBPROCESS_TIMEOUT, check=False,
+    )  # fmt: skip
+
+
+def described(result: Any) -> str:
+    return f"exit {result.returncode}\n--- stdout ---\n{result.stdout}\n--- stderr ---\n{result.stderr}"
+
+
+def connect(database: Path) -> Any:
+    import duckdb
+
+    connection = duckdb.connect(str(database), read_only=True)
+    connection.execute("SET TimeZone='UTC'")
+    return connection
+
+
+def qualified(connection: Any, schema: str, table: str) -> str:
+    """catalog.schema.table: the file `spotify.duckdb` is catalog `spotify`, which a bare `spotify.x` confuses."""
+    (catalog,) = connection.execute("select current_database()").fetchone()
+    return f'"{catalog}"."{schema}"."{table}"'
+
+
+def tables(connection: Any, schema: str) -> list[str]:
+    return [name for (name,) in connection.execute(
+        "select table_name from information_schema.tables where table_schema = ? and table_type = 'BASE TABLE' "
+        "order by 1", [schema],
+    ).fetchall()]  # fmt: skip
+
+
+def table_rows(connection: Any, schema: str, table: str) -> list[tuple[Any, ...]]:
+    """Every row of the table without EXCLUDED_COLUMNS, sorted: a multiset, so a duplicate shows as a difference."""
+    columns = [c for (c,) in connection.execute(
+        "select column_name from information_schema.columns where table_schema = ? and table_name = ? "
+        "order by ordinal_position", [schema, table],
+    ).fetchall() if c not in EXCLUDED_COLUMNS]  # fmt: skip
+    selected = ", ".join(f'"{c}"::varchar' for c in columns)
+    rows = connection.execute(f"select {selected} from {qualified(connection, schema, table)}").fetchall()
+    return sorted(rows, key=lambda row: tuple((value is None, value or "") for value in row))
+
+
+def snapshot(database: Path, schemas: tuple[str, ...] = ("spotify_raw",)) -> dict[str, list[tuple[Any, ...]]]:
+    """The comparable content of every data table (dlt's own tables and RUN_TABLES left out) of the schemas."""
+    with connect(database) as connection:
+        return {
+            f"{schema}.{table}": table_rows(connection, schema, table)
+            for schema in schemas
+            for table in tables(connection, schema)
+            if not table.startswith("_dlt") and table not in RUN_TABLES
+        }
+
+
+def difference(name: str, expected: list[tuple[Any, ...]], found: list[tuple[Any, ...]]) -> str:
+    """A short account of how two multisets of rows differ, for assertion messages."""
+    from collections import Counter
+
+    missing, extra = Counter(expected) - Counter(found), Counter(found) - Counter(expected)
+    return (f"{name}: {len(expected)} rows expected, {len(found)} found; missing {sorted(missing.elements())[:3]}; "
+            f"extra {sorted(extra.elements())[:3]}")  # fmt: skip
+
+
+def duplicate_run_rows(database: Path) -> dict[str, int]:
+    """Rows of the run logs present more than once (a run's row appended twice by a resumed load)."""
+    found = {}
+    with connect(database) as connection:
+        for table in sorted(RUN_TABLES & set(tables(connection, "spotify_raw"))):
+            rows = table_rows(connection, "spotify_raw", table)
+            found[table] = len(rows) - len(set(rows))
+    return found
+
+
+def destination_state(database: Path, pipeline_name: str = "spotify") -> dict[str, Any] | None:
+    """The state dlt would restore from the warehouse (None before the first completed load).
+
+    As dlt's own `get_stored_state`: the newest state row of a *completed* load (`_dlt_loads.status = 0`). A killed
+    load may have committed its state row before its merges; dlt ignores such a row, and so does this check."""
+    from dlt.pipeline.state_sync import decompress_state
+
+    with connect(database) as connection:
+        if not {"_dlt_pipeline_state", "_dlt_loads"} <= set(tables(connection, "spotify_raw")):
+            return None
+        row = connection.execute(
+            "select s.state from spotify_raw._dlt_pipeline_state s join spotify_raw._dlt_loads l "
+            "on l.load_id = s._dlt_load_id where s.pipeline_name = ? and l.status = 0 "
+            "order by l.load_id desc limit 1",
+            [pipeline_name],
+        ).fetchone()
+    return decompress_state(row[0]) if row else None
+
+
+def state_problems(database: Path, empty_playlists: frozenset[str] = frozenset()) -> list[str]:
+    """Ways the stored state is ahead of the stored data; [] when it is not.
+
+    The recently_played cursor must not pass the newest play loaded (else the plays in between are never asked
+    for again), and a playlist's snapshot id may be in the state only when that playlist's entries of that snapshot
+    are loaded (else its changed entries are never read again); `empty_playlists` have no entries to load."""
+    state = destination_state(database)
+    if state is None:
+        return []
+    resources = state.get("sources", {}).get("spotify", {}).get("resources", {})
+    problems = []
+    with connect(database) as connection:
+        cursor = resources.get("recently_played", {}).get("incremental", {}).get("played_at", {}).get("last_value")
+        if cursor is not None:
+            (newest,) = connection.execute("select max(played_at) from spotify_raw.recently_played").fetchone()
+            if newest is None or newest < cursor:
+                problems.append(f"recently_played cursor {cursor} is ahead of the newest play loaded ({newest})")
+        for playlist_id, snapshot_id in resources.get("playlist_items", {}).get("snapshots", {}).items():
+            (rows,) = connection.execute(
+                "select count(*) from spotify_raw.playlist_items where playlist_id = ? and snapshot_id = ?",
+                [playlist_id, snapshot_id],
+            ).fetchone()
+            if rows == 0 and playlist_id not in empty_playlists:
+                problems.append(f"playlist {playlist_id}: snapshot {snapshot_id} in the state, no entries of it loaded")
+    return problems
+
+
+def main() -> int:
+    sys.path.insert(0, str(ROOT))
+    os.chdir(ROOT)
+    point = os.environ.get("CRASH_AT")
+    if point:
+        install(point)
+    import pipeline
+
+    return pipeline.main(sys.argv[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
