@@ -108,7 +108,8 @@ def measure(plays: int, repeat: int = 1) -> dict:
                 measured([sys.executable, "-c", DUCKDB_SCRIPT, str(folder), str(Path(scratch) / "duck.duckdb")])
             )
             import_runs.append(
-                measured([sys.executable, "pipeline.py", "import-export", str(root), "--no-transform"], env)
+                measured([sys.executable, "pipeline.py", "import-export", str(root), "--no-transform",
+             "--user-id", "bench-listener"], env)
             )
             import duckdb
 
