@@ -120,9 +120,11 @@ class _RetryingSession(requests.Session):
         timeout: float,
         allowed: Callable[[], set[int]],
         sent: Callable[[], None],
+        token: Callable[[], str] | None = None,
     ) -> None:
         super().__init__()
         self._sent = sent
+        self._token = token
         self._allowed = allowed
         self._policy = policy
         self._gate = gate
@@ -136,6 +138,11 @@ class _RetryingSession(requests.Session):
 
         def once() -> requests.Response:
             with self._gate:
+                if self._token is not None and "Authorization" in request.headers:
+                    # Each attempt carries the current token: after a Retry-After wait or a backoff the token of the
+                    # first attempt may have expired (or been replaced after another thread's 401), and sending it
+                    # again costs a 401 and a repeat, while rate-limited, and fails when the repeat meets one more.
+                    request.headers["Authorization"] = f"Bearer {self._token()}"
                 self._sent()
                 return super(_RetryingSession, self).send(request, **kwargs)
 
@@ -182,6 +189,7 @@ class SpotifyApi:
                 self.settings.timeout_seconds,
                 lambda: getattr(self._local, "allow", set()),
                 self._count_request,
+                token=self.tokens.access_token,
             )
             client = RESTClient(base_url=self.base_url, auth=self._auth, session=session)
             self._local.client = client
