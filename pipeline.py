@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -95,7 +96,8 @@ def load(source_factory: Callable[[], Any], *, label: str, pipeline_name: str = 
         pipeline.drop()
     # As dlt's own run(): continue from the state stored in the warehouse with the data (the last completed load),
     # also where dlt's folder did not survive (a fresh CI runner), instead of reading everything again.
-    pipeline.sync_destination()
+    with warehouse_held():
+        pipeline.sync_destination()
     try:
         source = source_factory()
         if destination_name() == "bigquery":
@@ -105,7 +107,8 @@ def load(source_factory: Callable[[], Any], *, label: str, pipeline_name: str = 
         origin = "the export files" if pipeline_name == "spotify_export" else "Spotify"
         _step(f"1/3 extracting from {origin}", lambda: pipeline.extract(source))
         _step("2/3 normalising", pipeline.normalize)
-        _step(f"3/3 loading into {'BigQuery' if destination_name() == 'bigquery' else 'DuckDB'}", pipeline.load)
+        with warehouse_held():
+            _step(f"3/3 loading into {'BigQuery' if destination_name() == 'bigquery' else 'DuckDB'}", pipeline.load)
     except SpotifySourceError:
         raise
     except Exception as exc:  # dlt wraps what the source raised; unwrap ours so the user gets its message
@@ -128,6 +131,16 @@ def load(source_factory: Callable[[], Any], *, label: str, pipeline_name: str = 
     return {"rows": rows, "pipeline": pipeline}
 
 
+def warehouse_held() -> AbstractContextManager[None]:
+    """For a step that writes the DuckDB file: wait while a reader (the dashboard) has it open, then keep it for the
+    step, so a dashboard query never fails a run (spotify_ops.warehouse_access says how and why). BigQuery: no-op."""
+    if destination_name() != "duckdb":
+        return nullcontext()
+    from spotify_ops.warehouse_access import held_for_writing
+
+    return held_for_writing(warehouse_path())
+
+
 def _step(title: str, action: Callable[[], Any]) -> None:
     """One line per pipeline step, finished with its duration: the progress a user sees."""
     print(f"  {title} ...", end="", flush=True)
@@ -142,7 +155,7 @@ def _step(title: str, action: Callable[[], Any]) -> None:
 
 def print_summary(pipeline: Any) -> None:
     """The run's own report (tier, what was skipped and why) and the warehouse's table sizes."""
-    with pipeline.sql_client() as client:
+    with warehouse_held(), pipeline.sql_client() as client:
         runs = client.execute_sql(
             "select tier, batch_endpoints_available, audio_features_available, notes "
             f"from {client.make_qualified_table_name('extraction_runs')} order by run_started_at desc limit 1"
@@ -227,7 +240,8 @@ def run_dbt(arguments: list[str]) -> None:
     # On BigQuery the profile's env comes from the same settings as dlt's destination (spotify_ops.destinations).
     environment = destinations.dbt_environment(destinations.resolve()) if target == "bigquery" else nullcontext()
     try:
-        with environment:
+        # warehouse_held: dbt-duckdb's connection shares the file this process holds (same configuration)
+        with environment, warehouse_held():
             result = dbtRunner().invoke(
                 [*arguments, "--target", target, "--project-dir", str(DBT_PROJECT), "--profiles-dir",
                  str(DBT_PROJECT), "--quiet"]
@@ -343,7 +357,8 @@ def import_export(path: str, user_id: str) -> None:
     os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID", "true")
     pipeline = export_pipeline()
     pipeline.abort_packages()  # what a killed earlier import left extracted must never load with this one
-    before = rows_by_kind(pipeline)
+    with warehouse_held():
+        before = rows_by_kind(pipeline)
     report = ImportReport(new_import_id(), Path(path).name)
     try:
         result = load(
@@ -354,7 +369,9 @@ def import_export(path: str, user_id: str) -> None:
     except BaseException:
         export_pipeline().abort_packages()
         raise
-    print("\n".join(summary_lines(report, before, rows_by_kind(result["pipeline"]))))
+    with warehouse_held():
+        after = rows_by_kind(result["pipeline"])
+    print("\n".join(summary_lines(report, before, after)))
 
 
 def import_demo_exports(library: Any, user_id: str, scratch: Path) -> None:
@@ -521,7 +538,8 @@ def build_parser() -> argparse.ArgumentParser:
         "3 login expired (run `auth`), "
         "4 rate-limited beyond the cap (run again later), 5 dbt failed (raw data loaded), "
         "6 `costs`: above the BigQuery free tier, "
-        "75 another pipeline run holds the lock (nothing done; run again later). "
+        "75 another pipeline run holds the lock (nothing done; run again later), or another process kept the DuckDB "
+        "file open for over 10 s. "
         "`status` exits 0 (also while warning that the login expires within 14 days), 2 not logged in, "
         "3 login expired. `run`, `demo`, `import-export` and `auth` take the lock <warehouse>.lock "
         "(default data/spotify.duckdb.lock).",
@@ -615,12 +633,14 @@ def _run_command(args: argparse.Namespace) -> int:
 
     from spotify_ops.destinations import DestinationNotConfigured
     from spotify_ops.run_lock import LockHeld, lock_path_for, run_lock
+    from spotify_ops.warehouse_access import WarehouseLocked
     from spotify_source.errors import SpotifySourceError
 
     lock = run_lock(lock_path_for(warehouse_path()), args.command) if args.command in LOCKED_COMMANDS else nullcontext()
     # What the user can act on: each prints its message and exits with its documented code (no traceback).
     user_errors = (
         SpotifySourceError, WarehouseInUse, TransformFailed, DestinationNotConfigured, LockHeld, ExportOwnerUnknown,
+        WarehouseLocked,
     )  # fmt: skip
     try:
         with lock:
