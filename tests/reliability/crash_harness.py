@@ -12,10 +12,15 @@ the chosen moment. The points, and why each is a moment a laptop could die at:
     load_job:N      the N-th load job ran in DuckDB (its transaction committed) but dlt has not recorded it yet:
                     the window where a resumed load runs a job a second time
     dbt_node:N      dbt finished N nodes (models, tests) of `dbt build`
+    dbt_model:NAME  dbt finished building the model NAME (its data tests not run yet): by name, as node numbers move
+    warehouse_write:N  the run is about to open the DuckDB file for writing the N-th time (pipeline.warehouse_held:
+                    `run` 1 dlt's state, 2 load, 3 summary, 4 dbt; `import-export` 1 rows before, 2 dlt's state,
+                    3 load, 4 rows after, 5 dbt): nothing of the run holds the file at that moment
 
-The action at the point comes from the environment: CRASH_AT=<point>, CRASH_ACTION=kill (default) or pause.
-`pause` creates the file CRASH_REACHED and waits until CRASH_RELEASE exists, then carries on: the concurrency
-tests use it to hold a run at a known moment (holding the run lock and, from `normalized` on, the DuckDB file).
+The action at the point comes from the environment: CRASH_AT=<point>[,<point>...], CRASH_ACTION=kill (default) or
+pause. `pause` creates the file CRASH_REACHED and waits until CRASH_RELEASE exists, removes it and carries on: the
+concurrency tests use it to hold a run at a known moment (holding the run lock and, during load and dbt, the DuckDB
+file). With several points a test removes CRASH_REACHED before creating CRASH_RELEASE, and waits for the next one.
 Each point fires once; CRASH_REACHED is written for `kill` too, so a test can tell the point was reached.
 """
 
@@ -65,6 +70,7 @@ def fire(detail: str = "") -> None:
         deadline = time.monotonic() + 120
         while not release.exists() and time.monotonic() < deadline:
             time.sleep(0.02)
+        release.unlink(missing_ok=True)  # the next pause waits for a new release
         return
     os.kill(os.getpid(), signal.SIGKILL)
 
@@ -94,6 +100,9 @@ def _before(owner: Any, name: str, trigger: _Trigger, kind: str) -> None:
 def install(point: str) -> None:
     """Patch the library call that marks `point` (see the module docstring)."""
     kind, _, count = point.partition(":")
+    if kind == "dbt_model":
+        _after_dbt_model(count)
+        return
     trigger = _Trigger(kind, int(count or 1))
     if kind == "request":
         from spotify_source.http_client import SpotifyApi
@@ -144,18 +153,43 @@ def install(point: str) -> None:
             original_init(self, *args, callbacks=[*(callbacks or []), on_event], **kwargs)
 
         dbtRunner.__init__ = init  # type: ignore[method-assign]
+    elif kind == "warehouse_write":
+        import spotify_ops.warehouse_access as access
+
+        _before(access, "held_for_writing", trigger, kind)  # pipeline.warehouse_held looks it up at call time
     else:
         raise ValueError(f"unknown crash point {point!r}")
+
+
+def _after_dbt_model(name: str) -> None:
+    from dbt.cli.main import dbtRunner
+
+    trigger = _Trigger("dbt_model", 1)
+    original_init = dbtRunner.__init__
+
+    def init(self: Any, *args: Any, callbacks: list[Any] | None = None, **kwargs: Any) -> None:
+        def on_event(event: Any) -> None:
+            if (
+                event.info.name == "NodeFinished"
+                and event.data.node_info.unique_id.startswith("model.")
+                and (event.data.node_info.unique_id.endswith(f".{name}"))
+            ):
+                trigger.event("dbt_model", name)
+
+        original_init(self, *args, callbacks=[*(callbacks or []), on_event], **kwargs)
+
+    dbtRunner.__init__ = init  # type: ignore[method-assign]
 
 
 # --- the test side: start such a run, and read what it left ------------------------------------------------------
 
 EXCLUDED_COLUMNS = frozenset(
-    {"extracted_at", "_dlt_load_id", "_dlt_id", "_dlt_parent_id", "_dlt_root_id", "source_load_id"}
+    {"extracted_at", "_dlt_load_id", "_dlt_id", "_dlt_parent_id", "_dlt_root_id", "source_load_id", "import_id"}
 )
 """Columns that legitimately differ between two runs of the same data: when a row was extracted, and dlt's load
 and row ids (random per load; `_dlt_parent_id` of child tables points at such an id; listening_history keeps the
-newest dlt load id it has seen in `source_load_id`)."""
+newest dlt load id it has seen in `source_load_id`); `import_id` of the data export's rows names the import command
+that landed them (new per command, time-stamped)."""
 
 RUN_TABLES = frozenset({"extraction_runs", "export_imports"})
 """Append-only run logs: one row per run, so a crashed-and-rerun sequence legitimately holds one run more than a
@@ -318,8 +352,7 @@ def state_problems(database: Path, empty_playlists: frozenset[str] = frozenset()
 def main() -> int:
     sys.path.insert(0, str(ROOT))
     os.chdir(ROOT)
-    point = os.environ.get("CRASH_AT")
-    if point:
+    for point in filter(None, os.environ.get("CRASH_AT", "").split(",")):
         install(point)
     import pipeline
 

@@ -15,8 +15,8 @@ compares with the clean run of the same seed and the same library changes:
   recently_played cursor, the playlists' snapshot ids).
 
 Two families: a crash during the very first run (empty warehouse), and a crash during a later run after the library
-moved on (new plays, an edited playlist, new liked songs). The data export import gets the same treatment. The
-long mode (`slow`) kills at many more points.
+moved on (new plays, an edited playlist, new liked songs). The data export import gets the same treatment in
+test_export_crashes.py. The long mode (`slow`) kills at many more points.
 """
 
 from __future__ import annotations
