@@ -83,7 +83,7 @@ def test_every_statement_runs_through_the_bigquery_client(
     assert not empty, f"no rows from {empty}"
 
     totals = store.run(queries.listening_totals.render(store.dialect), params).iloc[0]
-    assert int(totals["plays"]) == scalar(bigquery_raw, f"select count(*) from `{project}.spotify.recently_played`")
+    assert int(totals["plays"]) == scalar(bigquery_raw, f"select count(*) from `{project}.spotify.listening_history`")
     catalog = store.run(queries.catalog.render(store.dialect), {})
     assert {("spotify", table) for table in queries.FINAL_TABLES} <= set(
         zip(catalog["dataset"], catalog["table_name"], strict=True)
@@ -110,7 +110,7 @@ def test_every_page_draws_on_bigquery(
     assert charts(app) >= 1
     assert any("BigQuery · test-project" in item.value for item in app.sidebar.caption)
     if title == "Overview":
-        plays = scalar(bigquery_raw, f"select count(*) from `{bigquery_raw.project}.spotify.recently_played`")
+        plays = scalar(bigquery_raw, f"select count(*) from `{bigquery_raw.project}.spotify.listening_history`")
         assert number(metrics(app)["Plays"]) == plays > 0
 
 

@@ -123,38 +123,33 @@ def test_a_file_that_is_no_warehouse_is_a_message_not_a_crash(tmp_path, point_at
 
 
 def test_overview_numbers_match_the_warehouse(demo_warehouse: Warehouse, point_at) -> None:
+    """The demo imports its data export, so the numbers are those of listening_history (every play, all origins)."""
     point_at(demo_warehouse)
     app = open_page("Overview")
     assert app.segmented_control(key="overview_period").value == "All time"
     shown = metrics(app)
-    plays = demo_warehouse.scalar("select count(*) from spotify.recently_played")
-    assert plays > 0
+    plays = demo_warehouse.scalar("select count(*) from spotify.listening_history")
+    assert plays > demo_warehouse.scalar("select count(*) from spotify.recently_played") > 0
     assert number(shown["Plays"]) == plays
+    # The demo's extended export covers every play, so every music play has its track id.
     assert number(shown["Distinct tracks"]) == demo_warehouse.scalar(
-        "select count(distinct track_id) from spotify.recently_played"
+        "select count(distinct track_id) from spotify.listening_history where content_type = 'track'"
     )
     assert number(shown["Distinct artists"]) == demo_warehouse.scalar(
-        "select count(distinct t.primary_artist_id) "
-        "from spotify.recently_played p join spotify.tracks t using (track_id)"
+        "select count(distinct coalesce(t.primary_artist_name, p.artist_name)) "
+        "from spotify.listening_history p left join spotify.tracks t using (track_id) where p.content_type = 'track'"
     )
     assert number(shown["Playlists"]) == demo_warehouse.scalar("select count(*) from spotify.playlists")
     hours = demo_warehouse.scalar(
-        "select sum(t.duration_ms) / 3600000.0 from spotify.recently_played p join spotify.tracks t using (track_id)"
+        "select sum(coalesce(p.ms_played, t.duration_ms)) / 3600000.0 "
+        "from spotify.listening_history p left join spotify.tracks t using (track_id)"
     )
     assert shown["Hours listened"] == f"{hours:,.1f}"
-    top_plays = demo_warehouse.scalar(
-        "select count(*) from spotify.recently_played p join spotify.tracks t using (track_id) "
-        "group by t.primary_artist_id order by 1 desc limit 1"
+    by_artist = demo_warehouse.query(
+        "select coalesce(t.primary_artist_name, p.artist_name), count(*) from spotify.listening_history p "
+        "left join spotify.tracks t using (track_id) where p.content_type = 'track' group by 1 order by 2 desc"
     )
-    top_artists = {
-        name
-        for (name,) in demo_warehouse.query(
-            "select a.artist_name from spotify.recently_played p join spotify.tracks t using (track_id) "
-            "join spotify.artists a on a.artist_id = t.primary_artist_id group by a.artist_name "
-            "having count(*) = $plays",
-            {"plays": top_plays},
-        )
-    }
+    top_artists = {name for name, count in by_artist if count == by_artist[0][1]}
     assert any(f"### {name}" == item.value for item in app.markdown for name in top_artists)
 
 
@@ -164,9 +159,9 @@ def test_overview_period_counts_only_its_days(demo_warehouse: Warehouse, point_a
     app = open_page("Overview")
     app.segmented_control(key="overview_period").set_value("7 days").run()
     assert_clean(app, "Overview")
-    last_day = demo_warehouse.scalar("select max(played_date) from spotify.recently_played")
+    last_day = demo_warehouse.scalar("select max(played_date) from spotify.listening_history")
     expected = demo_warehouse.scalar(
-        "select count(*) from spotify.recently_played where played_date > $last - interval 7 day",
+        "select count(*) from spotify.listening_history where played_date > $last - interval 7 day",
         {"last": last_day},
     )
     assert number(metrics(app)["Plays"]) == expected > 0
@@ -175,18 +170,18 @@ def test_overview_period_counts_only_its_days(demo_warehouse: Warehouse, point_a
 def test_listening_defaults_to_the_datas_range_and_filters_by_it(demo_warehouse: Warehouse, point_at) -> None:
     point_at(demo_warehouse)
     app = open_page("Listening")
-    first, last = demo_warehouse.query("select min(played_date), max(played_date) from spotify.recently_played")[0]
+    first, last = demo_warehouse.query("select min(played_date), max(played_date) from spotify.listening_history")[0]
     period = app.date_input(key="period")
     assert tuple(period.value) == (first, last)
-    assert number(metrics(app)["Plays"]) == demo_warehouse.scalar("select count(*) from spotify.recently_played")
-    active_days = demo_warehouse.scalar("select count(distinct played_date) from spotify.recently_played")
+    assert number(metrics(app)["Plays"]) == demo_warehouse.scalar("select count(*) from spotify.listening_history")
+    active_days = demo_warehouse.scalar("select count(distinct played_date) from spotify.listening_history")
     assert metrics(app)["Days with music"] == f"{active_days} of {(last - first).days + 1}"
     assert charts(app) >= 4  # plays over time, heatmap, contexts, most played tracks and artists
 
     period.set_value((last, last)).run()
     assert_clean(app, "Listening")
     on_last_day = demo_warehouse.scalar(
-        "select count(*) from spotify.recently_played where played_date = $day", {"day": last}
+        "select count(*) from spotify.listening_history where played_date = $day", {"day": last}
     )
     assert number(metrics(app)["Plays"]) == on_last_day
 
@@ -201,7 +196,7 @@ def test_listening_days_are_the_viewers(demo_warehouse: Warehouse, point_at) -> 
     zone = "Pacific/Kiritimati"
     app = open_page("Listening", timezone=zone)
     assert_clean(app, "Listening")
-    first, last = demo_warehouse.query("select min(played_at), max(played_at) from spotify.recently_played")[0]
+    first, last = demo_warehouse.query("select min(played_at), max(played_at) from spotify.listening_history")[0]
     local = ZoneInfo(zone)
     assert tuple(app.date_input(key="period").value) == (first.astimezone(local).date(), last.astimezone(local).date())
     assert any(zone in item.value for item in app.sidebar.caption)
@@ -277,7 +272,7 @@ def test_audio_features_chart_where_features_exist(demo_warehouse: Warehouse, po
     danceability = demo_warehouse.scalar(
         "select avg(f.danceability) from spotify.track_audio_features f where f.track_id in ("
         "select track_id from spotify.saved_tracks union select track_id from spotify.playlist_tracks "
-        "union select track_id from spotify.recently_played)"
+        "union select track_id from spotify.listening_history where track_id is not null)"
     )
     assert metrics(app)["Danceability"] == f"{danceability:.2f}"
     assert charts(app) >= 9  # 8 distributions, mood map, playlist profiles

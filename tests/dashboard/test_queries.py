@@ -233,7 +233,7 @@ def test_bigquery_warehouse_runs_capped_jobs_in_its_location() -> None:
     result = store.run(sql, {"user_id": "u", "tz": "UTC", "start_at": dt.datetime(2026, 1, 1, tzinfo=UTC),
                              "end_at": dt.datetime(2026, 12, 1, tzinfo=UTC)})  # fmt: skip
     ((sent, job_config, location),) = client.jobs
-    assert "`my-project.spotify.recently_played`" in sent and "played_at >= @start_at" in sent
+    assert "`my-project.spotify.listening_history`" in sent and "played_at >= @start_at" in sent
     assert job_config.maximum_bytes_billed == 5_000_000
     assert location == "europe-west1"
     assert str(result["played_day"].dtype).startswith("datetime64")
