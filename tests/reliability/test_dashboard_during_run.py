@@ -201,3 +201,33 @@ def test_pages_show_data_or_busy_while_the_run_loads(
     assert "Traceback" not in out + err
     assert_equals_clean(clean, database)
     assert render_both() == ["data", "data"]
+
+
+def test_a_file_held_beyond_the_wait_ends_the_run_with_exit_75_and_who_holds_it(tmp_path: Path) -> None:
+    """Not a dashboard query but a DuckDB shell left open: the wait gives up with a message, not a traceback."""
+    import subprocess
+    import sys
+
+    from spotify_ops.warehouse_access import EXIT_LOCKED, WarehouseLocked, open_for_writing
+
+    database = tmp_path / "spotify.duckdb"
+    duckdb.connect(str(database)).close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1], read_only=True); "
+         "print('held', flush=True); time.sleep(30)", str(database)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    said: list[str] = []
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        started = time.monotonic()
+        with pytest.raises(WarehouseLocked) as locked:
+            open_for_writing(database, timeout=0.5, say=said.append)
+        assert time.monotonic() - started < 2
+    finally:
+        holder.kill()
+        holder.wait()
+    assert locked.value.exit_code == EXIT_LOCKED == 75
+    assert f"PID {holder.pid}" in str(locked.value) and str(database) in str(locked.value)
+    assert len(said) == 1 and WAITING in said[0]
+    open_for_writing(database, timeout=5).close()  # once the holder is gone, the file opens at once
