@@ -46,6 +46,8 @@ COLUMNS: dict[str, str] = {
     "playlist_tracks": "playlist_id, position, user_id, item_type, is_local, track_id, episode_id, local_uri, "
     "strftime(added_at, '%Y-%m-%dT%H:%M:%SZ'), added_by",
     "recently_played": "user_id, epoch_ms(played_at), track_id, context_type, context_uri, played_date",
+    "listening_history": "user_id, epoch_ms(played_at), track_id, context_type, context_uri, played_date, origin, "
+    "content_type, is_in_api, is_in_extended_export, is_in_account_export, ms_played",
     "top_tracks": "user_id, time_range, snapshot_date, rank, track_id",
     "top_artists": "user_id, time_range, snapshot_date, rank, artist_id",
     "saved_tracks": "user_id, track_id, strftime(added_at, '%Y-%m-%dT%H:%M:%SZ')",
@@ -213,6 +215,11 @@ def want_plays(t: Truth, plays: Iterable[dict[str, Any]]) -> list[Row]:
     ]  # fmt: skip
 
 
+def want_history(t: Truth, plays: Iterable[dict[str, Any]]) -> list[Row]:
+    """listening_history without a data export: the API's plays, as music of origin `api`, length unknown."""
+    return [(*row, "api", "track", True, False, False, None) for row in want_plays(t, plays)]
+
+
 def want_top(t: Truth, kind: str, day: date) -> list[Row]:
     lists = t.exp.top_tracks if kind == "tracks" else t.exp.top_artists
     return [(t.user_id, r, day, rank, x) for r, ids in lists.items() for rank, x in enumerate(ids, start=1)]
@@ -339,6 +346,14 @@ def test_recently_played(built: Built) -> None:
     assert_same_rows("recently_played", read(built.harness, "recently_played"), want_plays(t, t.exp.plays))
 
 
+def test_listening_history_without_an_export(built: Built) -> None:
+    """Before any data export is imported, the history is the API's plays, each once (tests/dbt/
+    test_listening_history.py covers the exports)."""
+    t = built.t
+    rows = read(built.harness, "listening_history")
+    assert_same_rows("listening_history", rows, want_history(t, t.exp.plays))
+
+
 @pytest.mark.parametrize("kind", ["tracks", "artists"])
 def test_top_lists(built: Built, kind: str) -> None:
     """Ranks from 1 per time range, all in one snapshot dated the UTC day of the run."""
@@ -419,6 +434,8 @@ def test_incremental_build_adds_exactly_the_changes(
         f"select count(*), count(distinct (user_id, played_at)) from {final(harness, 'recently_played')}"
     )[0]
     assert plays == distinct == len(t1.exp.plays) + len(added)
+    history = read(harness, "listening_history")
+    assert_same_rows("listening_history", history, want_history(t2, t1.exp.plays + new_plays))
 
     # The edited playlist: its row and its entries follow the new snapshot; the other playlists stay as they were.
     assert edit["snapshot_id"] != next(p["snapshot_id"] for p in t1.exp.playlists if p["id"] == edited)
