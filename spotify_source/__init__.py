@@ -16,7 +16,7 @@ import dlt
 from dlt.common.typing import TDataItem
 from dlt.sources import DltResource
 
-from spotify_source import answers, helpers, settings
+from spotify_source import helpers, settings
 from spotify_source.auth import TokenManager
 from spotify_source.http_client import HttpSettings, SpotifyApi
 from spotify_source.run_context import RunContext
@@ -91,12 +91,14 @@ def spotify_source(
     def playlist_items() -> Iterator[TDataItem]:
         """Entries of playlists whose snapshot changed since the last successful load, replaced whole."""
         state = dlt.current.resource_state().setdefault("snapshots", {})
+        changed = []
         for playlist in run.playlists():
-            playlist_id, snapshot = playlist["id"], playlist["snapshot_id"]
-            if state.get(playlist_id) == snapshot:
+            if state.get(playlist["id"]) == playlist["snapshot_id"]:
                 run.report.count("playlists_unchanged")
-                continue
-            entries = run.playlist_entries(playlist)
+            else:
+                changed.append(playlist)
+        for playlist, entries in run.playlist_entries(changed):
+            playlist_id, snapshot = playlist["id"], playlist["snapshot_id"]
             if entries is None:
                 continue
             for position, entry in enumerate(entries):
@@ -143,7 +145,7 @@ def spotify_source(
         ),
     ) -> Iterator[TDataItem]:
         """Liked songs, newest first: paging stops at the first one already loaded."""
-        for page in run.api.paginate("/me/tracks", {"limit": settings.PAGE_LIMIT}, answers.SAVED):
+        for page in run.saved_pages(first_run=added_at.last_value is None):
             run.report.count("saved_tracks_seen", len(page))
             for item in page:
                 if helpers.is_spotify_track(item.get("track")):

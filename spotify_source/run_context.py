@@ -72,38 +72,55 @@ class RunContext:
             self.report.count("playlists_seen", len(self._playlists))
         return self._playlists
 
-    def playlist_entries(self, playlist: dict[str, Any]) -> list[dict[str, Any]] | None:
-        """The first `max_tracks_per_playlist` entries, pages fetched concurrently; None when the tier forbids it."""
-        owner = (playlist.get("owner") or {}).get("id")
-        if self.development and owner != self.user_id and not playlist.get("collaborative"):
-            self.report.count("playlists_not_readable")
-            self.report.note(
-                "Development-mode apps may read the items only of playlists the user owns or collaborates on; "
-                "the items of followed playlists were skipped."
-            )
-            return None
-        total = (playlist.get("items") or playlist.get("tracks") or {}).get("total", 0) or 0
-        wanted = min(total, self.max_tracks_per_playlist)
-        offsets = list(range(0, wanted, settings.PAGE_LIMIT))
-        path = f"/playlists/{playlist['id']}/items"
+    def playlist_entries(
+        self, playlists: list[dict[str, Any]]
+    ) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]] | None]]:
+        """(playlist, its first `max_tracks_per_playlist` entries) for each playlist, in order; entries None when
+        the tier forbids them or Spotify refuses them (403).
 
-        def page(offset: int) -> Any:
-            params = {
-                "offset": offset,
-                "limit": min(settings.PAGE_LIMIT, wanted - offset),
-                "additional_types": "track,episode",
-            }
-            return self.api.get(path, params, allow=(403,))
+        The pages of all these playlists are fetched in one concurrent batch (at most `max_concurrency` in flight):
+        a first run reads dozens of playlists, mostly one or two pages each, and fetching them playlist by
+        playlist would wait for every round trip in turn.
+        """
+        pages: list[tuple[dict[str, Any], int, int]] = []
+        readable: list[dict[str, Any]] = []
+        for playlist in playlists:
+            owner = (playlist.get("owner") or {}).get("id")
+            if self.development and owner != self.user_id and not playlist.get("collaborative"):
+                continue
+            total = (playlist.get("items") or playlist.get("tracks") or {}).get("total", 0) or 0
+            wanted = min(total, self.max_tracks_per_playlist)
+            readable.append(playlist)
+            pages.extend((playlist, offset, min(settings.PAGE_LIMIT, wanted - offset))
+                         for offset in range(0, wanted, settings.PAGE_LIMIT))  # fmt: skip
 
-        responses = self.api.map(page, offsets)
-        if any(r.status_code == 403 for r in responses):
-            self.report.count("playlists_not_readable")
-            self.report.note(f"Spotify refused the items of playlist {playlist['id']} (403); they were skipped.")
-            return None
-        entries: list[dict[str, Any]] = []
-        for response in responses:
-            entries.extend(self.api.json(response, answers.ENTRIES)["items"])
-        return entries[:wanted]
+        def page(request: tuple[dict[str, Any], int, int]) -> Any:
+            playlist, offset, limit = request
+            params = {"offset": offset, "limit": limit, "additional_types": "track,episode"}
+            return self.api.get(f"/playlists/{playlist['id']}/items", params, allow=(403,))
+
+        responses: dict[str, list[Any]] = {}
+        for (playlist, _, _), response in zip(pages, self.api.map(page, pages), strict=True):
+            responses.setdefault(playlist["id"], []).append(response)
+        for playlist in playlists:
+            if not any(playlist is r for r in readable):
+                self.report.count("playlists_not_readable")
+                self.report.note(
+                    "Development-mode apps may read the items only of playlists the user owns or collaborates on; "
+                    "the items of followed playlists were skipped."
+                )
+                yield playlist, None
+                continue
+            answered = responses.get(playlist["id"], [])
+            if any(r.status_code == 403 for r in answered):
+                self.report.count("playlists_not_readable")
+                self.report.note(f"Spotify refused the items of playlist {playlist['id']} (403); they were skipped.")
+                yield playlist, None
+                continue
+            entries: list[dict[str, Any]] = []
+            for response in answered:
+                entries.extend(self.api.json(response, answers.ENTRIES)["items"])
+            yield playlist, entries[: self.max_tracks_per_playlist]
 
     # --- plays and top lists ---
 
@@ -241,6 +258,26 @@ class RunContext:
                 if features:
                     self.report.count("audio_features_fetched")
                     yield features
+
+    # --- liked songs ---
+
+    def saved_pages(self, first_run: bool) -> Iterator[list[dict[str, Any]]]:
+        """Pages of liked songs, newest first.
+
+        A later run pages one at a time: the resource stops at the first like already loaded, usually on the
+        first page. A first run needs every page, so once the first has said how many there are, the rest are
+        fetched concurrently (the same requests, without waiting for each round trip in turn).
+        """
+        if not first_run:
+            yield from self.api.paginate("/me/tracks", {"limit": settings.PAGE_LIMIT}, answers.SAVED)
+            return
+        first = self.api.get_json("/me/tracks", {"limit": settings.PAGE_LIMIT, "offset": 0}, shape=answers.SAVED)
+        yield first["items"]
+        offsets = range(settings.PAGE_LIMIT, int(first.get("total") or 0), settings.PAGE_LIMIT)
+        for response in self.api.map(
+            lambda offset: self.api.get("/me/tracks", {"limit": settings.PAGE_LIMIT, "offset": offset}), offsets
+        ):
+            yield self.api.json(response, answers.SAVED)["items"]
 
     def summary_row(self) -> dict[str, Any]:
         self.report.counts["api_requests"] = self.api.requests_sent
