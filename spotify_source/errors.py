@@ -115,6 +115,10 @@ class ExportError(SpotifySourceError):
         self.reason = reason
         super().__init__(f"{where} {reason}. Import refused: nothing of this export was loaded.")
 
+    def __reduce__(self) -> tuple[type[ExportError], tuple[str, str]]:
+        # Raised in a parsing worker process (export/parallel.py) and re-raised here: pickled with its arguments.
+        return type(self), (self.where, self.reason)
+
 
 def _human(seconds: int) -> str:
     if seconds < 120:

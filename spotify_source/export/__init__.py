@@ -22,7 +22,8 @@ from dlt.sources import DltResource
 
 from spotify_source.errors import ExportError
 from spotify_source.export.files import ExportFile, ExportSource, classify
-from spotify_source.export.rows import SCHEMA, AccountKeys, FileStats, file_table, stats
+from spotify_source.export.parallel import tables_in_order
+from spotify_source.export.rows import SCHEMA, AccountKeys, FileStats, stats
 
 __all__ = ["SCHEMA", "ExportFile", "ExportSource", "ImportReport", "classify", "new_import_id", "spotify_export"]
 
@@ -102,8 +103,7 @@ def read_tables(path: str | Path, report: ImportReport, user_id: str | None = No
     numbering = AccountKeys()
     seen: set[str] = set()
     with ExportSource(path) as export:
-        for file in export:
-            table = file_table(file, export.read(file), report.import_id, user_id, numbering)
+        for file, table in tables_in_order(export, report.import_id, user_id, numbering):
             report.kinds.setdefault(file.export_kind, KindReport()).add(stats(table))
             yield first_occurrences(table, seen)
     if report.rows == 0:

@@ -201,3 +201,22 @@ def test_file_table_keeps_numbering_state_between_calls() -> None:
     second = file_table(file, data, "i", "user-1", numbering)
     assert first["play_key"][0].as_py().endswith("#0") and second["play_key"][0].as_py().endswith("#1")
     assert first["user_id"].to_pylist() == ["user-1"]
+
+
+def test_parallel_parsing_gives_the_same_tables_in_the_same_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Big exports are parsed by worker processes (export/parallel.py): forced on here for a small one, the rows,
+    their order and the account numbering equal the single-process read, and a bad file still names itself."""
+    from spotify_source.export import parallel
+
+    export = write_zip(tmp_path / "my_spotify_data.zip", sample_export())
+    serial = read(export)
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(parallel, "worker_count", lambda: 2)
+    assert read(export) == serial
+
+    broken = sample_export() | {f"{EXTENDED}/Streaming_History_Audio_2024_1.json": b'[{"ts": "2024-01-01T00:'}
+    with pytest.raises(ExportError) as refused:
+        read(write_zip(tmp_path / "broken.zip", broken))
+    assert refused.value.where.endswith("Streaming_History_Audio_2024_1.json") and "truncated" in refused.value.reason
