@@ -109,7 +109,7 @@ def install(point: str) -> None:
 
         _after(SpotifyApi, "get", trigger, kind)
     elif kind == "export_file":
-        import spotify_source.export as export
+        import spotify_source.export.parallel as export
 
         original = export.file_table
 
@@ -118,7 +118,8 @@ def install(point: str) -> None:
             trigger.event(kind)
             return table
 
-        export.file_table = counted  # read_tables looks the name up in its module at call time
+        # tables_in_order looks the name up in its module at call time (small exports are parsed in-process)
+        export.file_table = counted
     elif kind in ("extracted", "normalized"):
         import dlt
 
