@@ -53,18 +53,7 @@ class Family:
 
     def scenario(self, workdir: Path) -> dict[str, str]:
         """A copy of the template in `workdir` and the env of a run there, with a login of its own."""
-        if self.template.exists():
-            shutil.copytree(self.template, workdir)
-        workdir.mkdir(parents=True, exist_ok=True)
-        tokens = self.server.login()
-        return harness.pipeline_env(
-            workdir,
-            SOURCES__SPOTIFY__API_BASE_URL=self.server.api_url,
-            SOURCES__SPOTIFY__ACCOUNTS_BASE_URL=self.server.url,
-            SOURCES__SPOTIFY__CLIENT_ID=self.server.settings.accounts.client_id,
-            SOURCES__SPOTIFY__REFRESH_TOKEN=tokens["refresh_token"],
-            SOURCES__SPOTIFY__TOKEN_CACHE_PATH=str(workdir / "token-cache.json"),
-        )
+        return harness.scenario_env(self.server, self.template, workdir)
 
 
 def _truth_facts(server: EmulatorServer, newest: int) -> tuple[list[int], frozenset[str]]:
@@ -122,7 +111,9 @@ def crash_and_rerun(family: Family, workdir: Path, at: str, transform: bool, los
     assert crashed.returncode == -9, f"the run was not killed at {at}: {harness.described(crashed)}"
     assert (workdir / "crash-reached").exists()
     if database.exists():
-        assert harness.state_problems(database, family.empty_playlists) == [], f"after the kill at {at}"
+        current = {p["id"]: p["snapshot_id"] for p in family.server.control("GET", "ground-truth")["playlists"]}
+        problems = harness.state_problems(database, family.empty_playlists, current)
+        assert problems == [], f"after the kill at {at}"
     if lose_local:
         shutil.rmtree(workdir / "pipelines")
 

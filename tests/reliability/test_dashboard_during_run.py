@@ -19,7 +19,6 @@ crash_harness.EXCLUDED_COLUMNS and the run log extraction_runs (one row per run;
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -51,18 +50,7 @@ class Clean:
 
     def scenario(self, workdir: Path) -> dict[str, str]:
         """A copy of the template in `workdir` (nothing before the template exists) and the env of a run there."""
-        if self.template.exists():
-            shutil.copytree(self.template, workdir)
-        workdir.mkdir(parents=True, exist_ok=True)
-        tokens = self.server.login()
-        return harness.pipeline_env(
-            workdir,
-            SOURCES__SPOTIFY__API_BASE_URL=self.server.api_url,
-            SOURCES__SPOTIFY__ACCOUNTS_BASE_URL=self.server.url,
-            SOURCES__SPOTIFY__CLIENT_ID=self.server.settings.accounts.client_id,
-            SOURCES__SPOTIFY__REFRESH_TOKEN=tokens["refresh_token"],
-            SOURCES__SPOTIFY__TOKEN_CACHE_PATH=str(workdir / "token-cache.json"),
-        )
+        return harness.scenario_env(self.server, self.template, workdir)
 
 
 @pytest.fixture(scope="module")
