@@ -91,6 +91,9 @@ def test_invalid_grant_mid_run_keeps_the_data_and_a_new_login_completes(
         if scenario.settings:
             server.control("POST", "settings", scenario.settings)
         server.control("POST", "stats/reset")
+        # Some latency, so the run is still going when the tokens die after its third request: a run against an
+        # instant emulator can finish before the watching thread acts.
+        server.control("POST", "faults", {"latency_ms": 150})
         with after_requests(server, 3, *scenario.controls) as fired:
             stopped = warehouse.run("--no-transform")
         answered = api_requests(server)
@@ -114,6 +117,7 @@ def test_invalid_grant_mid_run_keeps_the_data_and_a_new_login_completes(
         assert after.get("_version_hash") == state_before.get("_version_hash"), "the stopped run moved no state"
 
         server.control("POST", "settings", {"refresh_token_lifetime": 182 * 86_400})
+        server.control("POST", "faults", {"latency_ms": 0})
         warehouse.log_in()  # the user follows the message
         again = warehouse.run()
         assert again.code == EXIT_OK, str(again)
