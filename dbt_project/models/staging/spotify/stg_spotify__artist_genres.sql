@@ -1,5 +1,9 @@
+{%- set columns = {
+    "value": spotify_type('string'), "_dlt_parent_id": spotify_type('string'),
+} -%}
+
 with source as (
-    select * from {{ source('spotify', 'artists__genres') }}
+    {{ source_or_empty('spotify', 'artists__genres', columns) }}
 ),
 
 renamed as (

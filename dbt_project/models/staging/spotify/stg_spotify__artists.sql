@@ -1,5 +1,11 @@
+{%- set columns = {
+    "id": spotify_type('string'), "name": spotify_type('string'), "popularity": spotify_type('integer'),
+    "followers": spotify_type('integer'), "image_url": spotify_type('string'),
+    "extracted_at": spotify_type('timestamp'), "_dlt_id": spotify_type('string'),
+} -%}
+
 with source as (
-    select * from {{ source('spotify', 'artists') }}
+    {{ source_or_empty('spotify', 'artists', columns) }}
 ),
 
 renamed as (

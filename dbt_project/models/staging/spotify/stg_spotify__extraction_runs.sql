@@ -1,5 +1,12 @@
+{%- set columns = {
+    "run_started_at": spotify_type('timestamp'), "run_finished_at": spotify_type('timestamp'),
+    "user_id": spotify_type('string'), "tier": spotify_type('string'),
+    "batch_endpoints_available": spotify_type('boolean'), "audio_features_available": spotify_type('boolean'),
+    "notes": spotify_type('string'), "gaps": spotify_type('string'),
+} -%}
+
 with source as (
-    select * from {{ source('spotify', 'extraction_runs') }}
+    {{ source_or_empty('spotify', 'extraction_runs', columns) }}
 ),
 
 renamed as (

@@ -1,5 +1,14 @@
+{%- set columns = {
+    "playlist_id": spotify_type('string'), "position": spotify_type('integer'), "user_id": spotify_type('string'),
+    "snapshot_id": spotify_type('string'), "item_type": spotify_type('string'), "track_id": spotify_type('string'),
+    "episode_id": spotify_type('string'), "is_local": spotify_type('boolean'), "local_uri": spotify_type('string'),
+    "local_name": spotify_type('string'), "local_artist_name": spotify_type('string'),
+    "item_duration_ms": spotify_type('integer'), "added_at": spotify_type('timestamp'),
+    "added_by": spotify_type('string'), "extracted_at": spotify_type('timestamp'),
+} -%}
+
 with source as (
-    select * from {{ source('spotify', 'playlist_items') }}
+    {{ source_or_empty('spotify', 'playlist_items', columns) }}
 ),
 
 renamed as (

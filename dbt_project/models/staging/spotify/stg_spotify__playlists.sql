@@ -1,5 +1,14 @@
+{%- set columns = {
+    "id": spotify_type('string'), "user_id": spotify_type('string'), "name": spotify_type('string'),
+    "description": spotify_type('string'), "owner_id": spotify_type('string'),
+    "owner_display_name": spotify_type('string'), "is_public": spotify_type('boolean'),
+    "is_collaborative": spotify_type('boolean'), "snapshot_id": spotify_type('string'),
+    "items_total": spotify_type('integer'), "image_url": spotify_type('string'),
+    "listing_position": spotify_type('integer'), "extracted_at": spotify_type('timestamp'),
+} -%}
+
 with source as (
-    select * from {{ source('spotify', 'playlists') }}
+    {{ source_or_empty('spotify', 'playlists', columns) }}
 ),
 
 renamed as (

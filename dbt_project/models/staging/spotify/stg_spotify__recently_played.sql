@@ -1,5 +1,11 @@
+{%- set columns = {
+    "user_id": spotify_type('string'), "played_at": spotify_type('timestamp'), "track_id": spotify_type('string'),
+    "context_type": spotify_type('string'), "context_uri": spotify_type('string'),
+    "extracted_at": spotify_type('timestamp'), "_dlt_load_id": spotify_type('string'),
+} -%}
+
 with source as (
-    select * from {{ source('spotify', 'recently_played') }}
+    {{ source_or_empty('spotify', 'recently_played', columns) }}
 ),
 
 renamed as (

@@ -1,5 +1,10 @@
+{%- set columns = {
+    "user_id": spotify_type('string'), "track_id": spotify_type('string'), "added_at": spotify_type('timestamp'),
+    "extracted_at": spotify_type('timestamp'),
+} -%}
+
 with source as (
-    select * from {{ source('spotify', 'saved_tracks') }}
+    {{ source_or_empty('spotify', 'saved_tracks', columns) }}
 ),
 
 renamed as (

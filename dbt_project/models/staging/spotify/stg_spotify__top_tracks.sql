@@ -1,5 +1,10 @@
+{%- set columns = {
+    "user_id": spotify_type('string'), "time_range": spotify_type('string'), "snapshot_date": spotify_type('date'),
+    "rank": spotify_type('integer'), "track_id": spotify_type('string'), "extracted_at": spotify_type('timestamp'),
+} -%}
+
 with source as (
-    select * from {{ source('spotify', 'top_tracks') }}
+    {{ source_or_empty('spotify', 'top_tracks', columns) }}
 ),
 
 renamed as (

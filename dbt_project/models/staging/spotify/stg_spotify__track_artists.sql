@@ -1,5 +1,10 @@
+{%- set columns = {
+    "artist_id": spotify_type('string'), "artist_name": spotify_type('string'), "position": spotify_type('integer'),
+    "_dlt_parent_id": spotify_type('string'),
+} -%}
+
 with source as (
-    select * from {{ source('spotify', 'tracks__artists') }}
+    {{ source_or_empty('spotify', 'tracks__artists', columns) }}
 ),
 
 renamed as (

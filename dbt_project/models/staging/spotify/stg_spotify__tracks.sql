@@ -1,5 +1,14 @@
+{%- set columns = {
+    "id": spotify_type('string'), "name": spotify_type('string'), "album_id": spotify_type('string'),
+    "album_name": spotify_type('string'), "album_type": spotify_type('string'),
+    "album_release_date": spotify_type('string'), "album_release_date_precision": spotify_type('string'),
+    "album_image_url": spotify_type('string'), "duration_ms": spotify_type('integer'),
+    "popularity": spotify_type('integer'), "is_explicit": spotify_type('boolean'), "isrc": spotify_type('string'),
+    "extracted_at": spotify_type('timestamp'), "_dlt_id": spotify_type('string'),
+} -%}
+
 with source as (
-    select * from {{ source('spotify', 'tracks') }}
+    {{ source_or_empty('spotify', 'tracks', columns) }}
 ),
 
 renamed as (

@@ -1,5 +1,11 @@
+{%- set columns = {
+    "id": spotify_type('string'), "display_name": spotify_type('string'), "country": spotify_type('string'),
+    "product": spotify_type('string'), "followers": spotify_type('integer'), "image_url": spotify_type('string'),
+    "extracted_at": spotify_type('timestamp'),
+} -%}
+
 with source as (
-    select * from {{ source('spotify', 'users') }}
+    {{ source_or_empty('spotify', 'users', columns) }}
 ),
 
 renamed as (
