@@ -1,7 +1,8 @@
 """`/_emulator/*`: what tests and benchmarks use to look inside the emulator and to change it while it runs.
 
 Not part of Spotify: request counts, the ground truth, fault and token settings, and mutations of the library
-(new plays, an edited playlist, new liked songs) so incremental runs can be tested.
+(new plays, an edited playlist, new liked songs, un-liked songs, a deleted or unfollowed playlist) so
+incremental runs can be tested.
 """
 
 from __future__ import annotations
@@ -140,6 +141,32 @@ def add_saved_tracks(state: EmulatorState, request: Request) -> Response:
     return json_response(200, {"added": [{"track_id": s.track_id, "added_at": iso(s.added_at)} for s in added]})
 
 
+def remove_saved_tracks(state: EmulatorState, request: Request) -> Response:
+    """`{"count": N}` (drawn by the seed) or `{"track_ids": [...]}` → `{"removed": [ids], "total": likes left}`."""
+    body = request.json()
+    with state.lock:
+        try:
+            ids = body.get("track_ids")
+            if ids is not None and (not isinstance(ids, list) or not all(isinstance(i, str) for i in ids)):
+                raise ValueError("track_ids must be a list of track ids")
+            count = int(body["count"]) if body.get("count") is not None else None
+            removed = mutations.remove_saved_tracks(state.library, count, ids)
+        except (ValueError, TypeError) as exc:
+            return _bad(str(exc))
+        return json_response(200, {"removed": [s.track_id for s in removed], "total": len(state.library.saved_tracks)})
+
+
+def remove_playlist(state: EmulatorState, request: Request) -> Response:
+    """`{"playlist_id"?}` → `{"playlist_id", "owned"}`: deleted if owned, else unfollowed; unlisted either way."""
+    body = request.json()
+    with state.lock:
+        try:
+            playlist, owned = mutations.remove_playlist(state.library, body.get("playlist_id"))
+        except (ValueError, TypeError) as exc:
+            return _bad(str(exc))
+    return json_response(200, {"playlist_id": playlist.id, "owned": owned})
+
+
 def image(state: EmulatorState, request: Request) -> Response:
     """Cover art: a plain square in a colour fixed by its id, so the dashboard shows pictures offline."""
     key, size = request.params["key"], int(request.params["size"])
@@ -168,6 +195,8 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("POST", "/_emulator/tokens/expire-access", expire_access_tokens),
     ("POST", "/_emulator/plays", add_plays),
     ("POST", "/_emulator/playlists/edit", edit_playlist),
+    ("POST", "/_emulator/playlists/remove", remove_playlist),
     ("POST", "/_emulator/saved-tracks", add_saved_tracks),
+    ("POST", "/_emulator/saved-tracks/remove", remove_saved_tracks),
     ("GET", "/images/{key}-{size:\\d+}.svg", image),
 ]

@@ -2,6 +2,8 @@
 
 Values are the library's own (every field of the extended tier), independent of the tier being played; what a
 tier hides is described, not removed: `items_readable_in_development` per playlist, `has_audio_features` per track.
+`playlists` and `playlist_listing` hold what `/me/playlists` lists now; `removed_playlists` the playlists taken out
+of it since the start (`owned`: deleted; else unfollowed), oldest removal first.
 """
 
 from __future__ import annotations
@@ -55,6 +57,10 @@ def ground_truth(library: Library, mode: str) -> dict[str, Any]:
                 ],
             }
             for p in library.playlists
+        ],
+        "removed_playlists": [
+            {"id": p.id, "name": p.name, "owner_id": p.owner_id, "owned": p.owner_id == user.id}
+            for p in library.removed_playlists
         ],
         "artists": [
             {

@@ -237,12 +237,27 @@ class Library:
     top_tracks: dict[str, list[str]]
     top_artists: dict[str, list[str]]
     mutations: Counter[str] = field(default_factory=Counter)
+    history_end: datetime = DEFAULT_HISTORY_END
+    """When the generated history ends: where an account without plays or likes starts when it gets some."""
+    removed_playlists: list[Playlist] = field(default_factory=list)
+    """Playlists taken out of the user's list (`mutations.remove_playlist`), oldest removal first: the user's own
+    are deleted (404), other people's only unfollowed (still readable by id, no longer listed)."""
 
     def playlist(self, playlist_id: str) -> Playlist | None:
-        return next((p for p in self.playlists if p.id == playlist_id), None)
+        """A playlist readable by id: one of the user's list, or someone else's the user unfollowed."""
+        found = next((p for p in self.playlists if p.id == playlist_id), None)
+        if found is None and self.removed_playlists:
+            found = next(
+                (p for p in self.removed_playlists if p.id == playlist_id and p.owner_id != self.user.id), None
+            )
+        return found
 
     def playlist_listing(self) -> list[Playlist | None]:
-        """`/me/playlists` as served: the playlists with `null` slots where Spotify sends a `null` item."""
+        """`/me/playlists` as served: the playlists with `null` slots where Spotify sends a `null` item.
+
+        An account without playlists (none generated, or all removed) lists nothing, not even a `null` slot."""
+        if not self.playlists:
+            return []
         listing: list[Playlist | None] = list(self.playlists)
         for slot in self.null_playlist_slots:
             listing.insert(min(slot, len(listing)), None)
@@ -267,7 +282,9 @@ def generate(seed: int = 0, profile: str = "reference", history_end: datetime = 
     saved = _make_saved(rng("saved"), spec, plays, list(tracks), history_end)
     top_tracks, top_artists = _make_top_lists(spec, plays, tracks, history_end)
     slot_rng = rng("null-slots")
-    null_slots = tuple(sorted(slot_rng.randrange(1, len(playlists)) for _ in range(spec.null_playlist_slots)))
+    null_slots: tuple[int, ...] = ()
+    if len(playlists) > 1:  # every named profile but the awkward ones; nowhere to put a slot in a shorter list
+        null_slots = tuple(sorted(slot_rng.randrange(1, len(playlists)) for _ in range(spec.null_playlist_slots)))
     return Library(
         seed=seed,
         profile=profile,
@@ -285,6 +302,7 @@ def generate(seed: int = 0, profile: str = "reference", history_end: datetime = 
         saved_tracks=saved,
         top_tracks=top_tracks,
         top_artists=top_artists,
+        history_end=history_end,
     )
 
 
@@ -626,6 +644,8 @@ def _sprinkle_specials(
     the same track twice, local files, podcast episodes and an unavailable (`null`) item."""
     # Among the first 20 listed and within the first 90 entries, so a run with default limits meets them all.
     own = [p for p in playlists[:20] if p.owner_id == me.id and p.entries]
+    if not own:  # `followed-only`, `no-playlists`, `empty`: no playlist of the user's own to put them in
+        return
     own.sort(key=lambda p: len(p.entries))
 
     def insert(playlist: Playlist, entry: PlaylistEntry) -> None:

@@ -1,4 +1,5 @@
-"""How the library moves on between runs, as a real account does: new plays, an edited playlist, new likes.
+"""How the library moves on between runs, as a real account does: new plays, an edited playlist, new likes,
+and removals: un-liked songs, a deleted or unfollowed playlist (entries leave a playlist through `edit_playlist`).
 
 Each mutation draws from a generator seeded with (library seed, kind, how many of that kind came before), so a
 test that adds 10 plays and edits a playlist sees the same new data every time it runs.
@@ -7,7 +8,7 @@ test that adds 10 plays and edits a playlist sees the same new data every time i
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from spotify_emulator.library import Library, Play, Playlist, PlaylistEntry, SavedTrack
 
@@ -20,7 +21,7 @@ def _rng(library: Library, kind: str) -> random.Random:
 def _latest_moment(library: Library) -> datetime:
     candidates = [p.played_at for p in library.plays[-1:]]
     candidates += [s.added_at for s in library.saved_tracks[:1]]
-    return max(candidates, default=datetime(2026, 1, 1, tzinfo=UTC))
+    return max(candidates, default=library.history_end)
 
 
 def add_plays(library: Library, count: int, context_playlist: str | None = None) -> list[Play]:
@@ -78,3 +79,52 @@ def add_saved_tracks(library: Library, count: int) -> list[SavedTrack]:
         moment += timedelta(seconds=rng.randint(30, 600))
     library.saved_tracks[:0] = list(reversed(added))
     return added
+
+
+def remove_saved_tracks(
+    library: Library, count: int | None = None, track_ids: list[str] | None = None
+) -> list[SavedTrack]:
+    """Un-like songs: the ones in `track_ids`, or `count` liked songs drawn by the mutation's generator.
+
+    Returns the removed likes in the order `/me/tracks` served them (newest first); `total` drops by as many.
+    A track id that is not liked is an error, so a test that means to un-like something does.
+    """
+    rng = _rng(library, "saved-remove")
+    if (count is None) == (track_ids is None):
+        raise ValueError("give either count or track_ids")
+    if track_ids is not None:
+        liked = {s.track_id for s in library.saved_tracks}
+        unknown = [t for t in track_ids if t not in liked]
+        if unknown:
+            raise ValueError(f"not liked: {', '.join(unknown)}")
+        doomed = set(track_ids)
+    else:
+        if count is None or count < 0:
+            raise ValueError("count must not be negative")
+        positions = rng.sample(range(len(library.saved_tracks)), min(count, len(library.saved_tracks)))
+        doomed = {library.saved_tracks[i].track_id for i in positions}
+    removed = [s for s in library.saved_tracks if s.track_id in doomed]
+    library.saved_tracks[:] = [s for s in library.saved_tracks if s.track_id not in doomed]
+    return removed
+
+
+def remove_playlist(library: Library, playlist_id: str | None = None) -> tuple[Playlist, bool]:
+    """Take a playlist out of the user's list: delete it if the user owns it, else unfollow it.
+
+    Either way it leaves `/me/playlists` (items and `total`). A deleted playlist is gone (404 by id); an
+    unfollowed one is someone else's and stays readable by id. Without `playlist_id` one of the listed playlists
+    is drawn by the mutation's generator. Returns the playlist and whether the user owned it.
+    """
+    rng = _rng(library, "playlist-remove")
+    if playlist_id is None:
+        if not library.playlists:
+            raise ValueError("the library has no playlist to remove")
+        playlist = rng.choice(library.playlists)
+    else:
+        found = next((p for p in library.playlists if p.id == playlist_id), None)
+        if found is None:
+            raise ValueError(f"no playlist {playlist_id!r} in the user's list")
+        playlist = found
+    library.playlists.remove(playlist)
+    library.removed_playlists.append(playlist)
+    return playlist, playlist.owner_id == library.user.id

@@ -2,12 +2,14 @@
 
 `reference` is sized like a heavy real user so that every limit of the pipeline bites (more than 20 playlists,
 playlists over 100 entries, one over 1,000, more than 50 plays between runs); `small` is a few of everything
-for fast tests; `large` is ten times `reference`, for benchmarks.
+for fast tests; `large` is ten times `reference`, for benchmarks. The awkward accounts real users have are
+variations of `small` with some counts at zero (`AWKWARD`): `empty`, `no-playlists`, `no-likes`, `no-plays`,
+`followed-only`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,37 @@ PROFILES: dict[str, Profile] = {
         other_users=60,
     ),
 }
+
+
+def _small_without(name: str, **zeroed: int) -> Profile:
+    """`small` with some of its counts changed (to zero, mostly): the same catalogue size, another library."""
+    return replace(PROFILES["small"], name=name, **zeroed)
+
+
+_NO_PLAYLISTS = {
+    "owned_playlists": 0,
+    "collaborative_owned": 0,
+    "collaborating_playlists": 0,
+    "followed_playlists": 0,
+    "null_playlist_slots": 0,
+}
+
+AWKWARD: dict[str, Profile] = {
+    # Nothing at all: no playlists (not even a `null` slot), no likes, no plays, so empty top lists; `/me` works.
+    # Spotify's catalogue is still there (80 tracks), so mutations can give the account its first play or like.
+    "empty": _small_without("empty", plays=0, saved_tracks=0, **_NO_PLAYLISTS),
+    "no-playlists": _small_without("no-playlists", **_NO_PLAYLISTS),
+    "no-likes": _small_without("no-likes", saved_tracks=0),
+    # A new account: nothing played yet, so recently played and the three top lists are empty.
+    "no-plays": _small_without("no-plays", plays=0),
+    # Only other people's playlists, followed: a development-tier app may read the items of none of them.
+    "followed-only": _small_without(
+        "followed-only", owned_playlists=0, collaborative_owned=0, collaborating_playlists=0, followed_playlists=7
+    ),
+}
+"""Accounts real users have that a heavy listener's does not: empty parts. Generated like the others."""
+
+PROFILES.update(AWKWARD)
 
 
 SCALED_SEPARATOR = "-x"
