@@ -25,12 +25,13 @@ SCRATCH_ENV = "SPOTIFY_BENCHMARK_SCRATCH"
 """A folder run.py shares between the benchmarks of one run (the dashboard reuses the dbt benchmark's warehouse)."""
 
 
-def configured_limits() -> dict[str, int]:
-    """The source's limits as a user's run reads them from `.dlt/config.toml`; the benchmarks' bounds use these."""
+def configured_limits() -> dict[str, int | None]:
+    """The source's limits as a user's run reads them from `.dlt/config.toml`; the benchmarks' bounds use these.
+    A limit left unset there is None: no limit (the source reads every playlist and every entry)."""
     with open(ROOT / ".dlt" / "config.toml", "rb") as handle:
         config = tomllib.load(handle)["sources"]["spotify"]
     names = ("max_playlists", "max_tracks_per_playlist", "top_limit", "artist_request_budget", "max_concurrency")
-    return {name: int(config[name]) for name in names}
+    return {name: int(config[name]) if name in config else None for name in names}
 
 
 def run_pipeline(server: Any, workdir: Path, refresh_token: str, **source_options: Any) -> dict[str, Any]:

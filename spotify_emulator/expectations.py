@@ -47,7 +47,7 @@ def expected(truth: dict[str, Any], development: bool, limits: dict[str, int]) -
     listed: list[dict[str, Any]] = []
     slots = 0
     for playlist_id in listing:
-        if len(listed) >= limits["max_playlists"]:
+        if limits["max_playlists"] is not None and len(listed) >= limits["max_playlists"]:
             break
         slots += 1
         if playlist_id is not None:

@@ -9,7 +9,7 @@ provides.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import dlt
@@ -29,9 +29,10 @@ def spotify_source(
     client_secret: dlt.TSecretStrValue | None = None,
     api_base_url: str = settings.DEFAULT_API_BASE_URL,
     accounts_base_url: str = settings.DEFAULT_ACCOUNTS_BASE_URL,
-    max_playlists: int = 20,
-    max_tracks_per_playlist: int = 100,
-    top_limit: int = 20,
+    max_playlists: int | None = None,
+    max_tracks_per_playlist: int | None = None,
+    top_limit: int = settings.TOP_LIST_MAX,
+    saved_tracks_full_check_days: float = settings.SAVED_TRACKS_FULL_CHECK_DAYS,
     max_retry_after_seconds: int = 120,
     max_attempts: int = 3,
     max_concurrency: int = 4,
@@ -42,9 +43,13 @@ def spotify_source(
     """Everything of one Spotify account. Credentials come from `[sources.spotify]` secrets (or env vars).
 
     Args:
-        max_playlists: read at most this many playlists of the user's list (owned and followed), in its order.
-        max_tracks_per_playlist: read at most this many entries of each playlist, from the top.
-        top_limit: length of each top list (tracks and artists, for each of the three time ranges).
+        max_playlists: read at most this many playlists of the user's list (owned and followed), in its order;
+            unset, all of them. A list cut by it is not complete, so no playlist counts as removed.
+        max_tracks_per_playlist: read at most this many entries of each playlist, from the top; unset, all.
+        top_limit: length of each top list (tracks and artists, for each of the three time ranges); 50, Spotify's
+            most, unless set lower.
+        saved_tracks_full_check_days: read the whole list of liked songs at least this often, to notice a like
+            and an un-like between two runs (the count alone cannot).
         max_retry_after_seconds: wait out a 429 up to this long; beyond it the run stops (exit code 4).
         artist_request_budget: development tier only: at most this many single `/artists/{id}` calls per run.
         token_cache_path: owner-only file where access tokens and rotated refresh tokens are kept.
@@ -91,8 +96,13 @@ def spotify_source(
     def playlist_items() -> Iterator[TDataItem]:
         """Entries of playlists whose snapshot changed since the last successful load, replaced whole."""
         state = dlt.current.resource_state().setdefault("snapshots", {})
+        listed = run.playlists()
+        if run.report.playlists_complete:
+            # Playlists gone from the list leave the state too: it stays as long as the list, not the history.
+            for playlist_id in set(state) - {p["id"] for p in listed}:
+                del state[playlist_id]
         changed = []
-        for playlist in run.playlists():
+        for playlist in listed:
             if state.get(playlist["id"]) == playlist["snapshot_id"]:
                 run.report.count("playlists_unchanged")
             else:
@@ -138,24 +148,28 @@ def spotify_source(
             run.full_artist(artist)
             yield run.top_row(time_range, rank, "artist_id", artist["id"])
 
-    @dlt.resource(name="saved_tracks", primary_key=("user_id", "track_id"), write_disposition="merge")
-    def saved_tracks(
-        added_at: dlt.sources.incremental[datetime] = dlt.sources.incremental(
-            "added_at", initial_value=None, row_order="desc"
-        ),
-    ) -> Iterator[TDataItem]:
-        """Liked songs, newest first: paging stops at the first one already loaded."""
-        for page in run.saved_pages(first_run=added_at.last_value is None):
-            run.report.count("saved_tracks_seen", len(page))
-            for item in page:
-                if helpers.is_spotify_track(item.get("track")):
-                    run.embedded(item["track"])
-                    yield {
-                        "user_id": run.user_id,
-                        "track_id": item["track"]["id"],
-                        "added_at": helpers.parse_time(item["added_at"]),
-                        "extracted_at": run.extracted_at,
-                    }
+    @dlt.resource(
+        name="saved_tracks",
+        primary_key=("user_id", "track_id", "added_at"),
+        write_disposition="merge",
+        columns=settings.SAVED_TRACK_COLUMNS,
+    )
+    def saved_tracks() -> Iterator[TDataItem]:
+        """Liked songs: the new ones, or the whole list when a count or the periodic check says to read it.
+
+        `extracted_at` is when a like was last seen: after a complete read, a like not seen since is un-liked
+        (dbt's `saved_tracks` and `saved_tracks_history`). A song liked again has a new `added_at`, so a new row.
+        """
+        state = dlt.current.resource_state()
+        for item in run.liked_songs(state, timedelta(days=saved_tracks_full_check_days)):
+            if helpers.is_spotify_track(item.get("track")):
+                run.embedded(item["track"])
+                yield {
+                    "user_id": run.user_id,
+                    "track_id": item["track"]["id"],
+                    "added_at": helpers.parse_time(item["added_at"]),
+                    "extracted_at": run.extracted_at,
+                }
 
     @dlt.resource(name="tracks", primary_key="id", write_disposition="merge", columns=settings.TRACK_COLUMNS)
     def tracks() -> Iterator[TDataItem]:

@@ -198,6 +198,8 @@ class RunReport:
     tier: str = "unknown"
     batch_endpoints_available: bool | None = None
     audio_features_available: bool | None = None
+    saved_tracks_complete: bool | None = None
+    playlists_complete: bool | None = None
     counts: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     gaps: list[dict[str, Any]] = field(default_factory=list)
@@ -217,6 +219,8 @@ class RunReport:
             "tier": self.tier,
             "batch_endpoints_available": self.batch_endpoints_available,
             "audio_features_available": self.audio_features_available,
+            "saved_tracks_complete": self.saved_tracks_complete,
+            "playlists_complete": self.playlists_complete,
             **{f"count_{name}": value for name, value in sorted(self.counts.items())},
             "notes": list(self.notes),
             "gaps": [{key: str(value) for key, value in gap.items()} for gap in self.gaps],

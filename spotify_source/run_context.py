@@ -6,8 +6,8 @@ batches, nothing already stored) and records in the report what it skipped and w
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import datetime
+from collections.abc import Iterator, MutableMapping
+from datetime import datetime, timedelta
 from typing import Any
 
 from spotify_source import answers, helpers, settings
@@ -19,7 +19,9 @@ def _batches(ids: list[str], size: int) -> list[list[str]]:
 
 
 class RunContext:
-    def __init__(self, api: SpotifyApi, max_playlists: int, max_tracks_per_playlist: int, top_limit: int) -> None:
+    def __init__(
+        self, api: SpotifyApi, max_playlists: int | None, max_tracks_per_playlist: int | None, top_limit: int
+    ) -> None:
         self.api = api
         self.top_limit = top_limit
         self.max_playlists = max_playlists
@@ -60,15 +62,22 @@ class RunContext:
     # --- playlists ---
 
     def playlists(self) -> list[dict[str, Any]]:
-        """The first `max_playlists` playlists of the user's list (Spotify's `null` entries skipped)."""
+        """The user's list of playlists (Spotify's `null` entries skipped), all of it unless `max_playlists` is set.
+
+        The list is complete (the report says so, and dbt may then take a playlist missing from it as removed)
+        only when no limit cut it."""
         if self._playlists is None:
+            cap = self.max_playlists
             found: list[dict[str, Any]] = []
-            if self.max_playlists > 0:
+            cut = False
+            if cap is None or cap > 0:
                 for page in self.api.paginate("/me/playlists", {"limit": settings.PAGE_LIMIT}, answers.PLAYLISTS):
                     found.extend(p for p in page if p)
-                    if len(found) >= self.max_playlists:
+                    if cap is not None and len(found) >= cap:
+                        cut = True
                         break
-            self._playlists = found[: self.max_playlists]
+            self._playlists = found if cap is None else found[:cap]
+            self.report.playlists_complete = not cut and cap != 0
             self.report.count("playlists_seen", len(self._playlists))
         return self._playlists
 
@@ -89,7 +98,7 @@ class RunContext:
             if self.development and owner != self.user_id and not playlist.get("collaborative"):
                 continue
             total = (playlist.get("items") or playlist.get("tracks") or {}).get("total", 0) or 0
-            wanted = min(total, self.max_tracks_per_playlist)
+            wanted = total if self.max_tracks_per_playlist is None else min(total, self.max_tracks_per_playlist)
             readable.append(playlist)
             pages.extend((playlist, offset, min(settings.PAGE_LIMIT, wanted - offset))
                          for offset in range(0, wanted, settings.PAGE_LIMIT))  # fmt: skip
@@ -120,7 +129,7 @@ class RunContext:
             entries: list[dict[str, Any]] = []
             for response in answered:
                 entries.extend(self.api.json(response, answers.ENTRIES)["items"])
-            yield playlist, entries[: self.max_tracks_per_playlist]
+            yield playlist, entries[: self.max_tracks_per_playlist]  # a slice to None keeps them all
 
     # --- plays and top lists ---
 
@@ -261,23 +270,74 @@ class RunContext:
 
     # --- liked songs ---
 
-    def saved_pages(self, first_run: bool) -> Iterator[list[dict[str, Any]]]:
-        """Pages of liked songs, newest first.
+    def liked_songs(self, state: MutableMapping[str, Any], full_check_every: timedelta) -> Iterator[dict[str, Any]]:
+        """Liked songs the warehouse lacks, newest first; all of them when the list has to be read whole.
 
-        A later run pages one at a time: the resource stops at the first like already loaded, usually on the
-        first page. A first run needs every page, so once the first has said how many there are, the rest are
-        fetched concurrently (the same requests, without waiting for each round trip in turn).
+        `/me/tracks` pages newest first and has no change marker, only `total`. A run reads the first page and
+        goes on only while every like on it is new: usually one request. The whole list is read (and the report
+        says `saved_tracks_complete`, so dbt ends the likes it no longer holds) on the first run, when `total`
+        differs from the count known plus the new likes (an un-like happened), and every `full_check_every` (a
+        like and an un-like between two runs leave `total` unchanged). `state` keeps three scalars: the count,
+        the newest like and the last full read.
         """
-        if not first_run:
-            yield from self.api.paginate("/me/tracks", {"limit": settings.PAGE_LIMIT}, answers.SAVED)
-            return
-        first = self.api.get_json("/me/tracks", {"limit": settings.PAGE_LIMIT, "offset": 0}, shape=answers.SAVED)
-        yield first["items"]
-        offsets = range(settings.PAGE_LIMIT, int(first.get("total") or 0), settings.PAGE_LIMIT)
-        for response in self.api.map(
-            lambda offset: self.api.get("/me/tracks", {"limit": settings.PAGE_LIMIT, "offset": offset}), offsets
-        ):
-            yield self.api.json(response, answers.SAVED)["items"]
+        limit = settings.PAGE_LIMIT
+        pages: dict[int, list[dict[str, Any]]] = {}
+
+        def fetch(offset: int) -> dict[str, Any]:
+            return self.api.get_json("/me/tracks", {"limit": limit, "offset": offset}, shape=answers.SAVED)
+
+        first = fetch(0)
+        pages[0] = list(first.get("items") or [])
+        total = int(first.get("total") or 0)
+        known, newest = state.get("liked_total"), state.get("newest_added_at")
+        checked = datetime.fromisoformat(state["full_check_at"]) if state.get("full_check_at") else None
+        due = known is None or checked is None or self.extracted_at - checked >= full_check_every
+        if not due:
+            newest_at = datetime.fromisoformat(newest) if newest else None
+
+            def is_new(item: dict[str, Any]) -> bool:
+                added_at = helpers.parse_time(item.get("added_at"))
+                return newest_at is None or added_at is None or added_at > newest_at
+
+            fresh: list[dict[str, Any]] = []
+            offset, page, more = 0, first, True
+            while more:
+                new_here = [item for item in pages[offset] if is_new(item)]
+                fresh.extend(new_here)
+                more = len(new_here) == len(pages[offset]) and bool(page.get("next"))
+                if more:
+                    offset += limit
+                    page = fetch(offset)
+                    pages[offset] = list(page.get("items") or [])
+            if known + len(fresh) == total:
+                self.report.saved_tracks_complete = False
+                self.report.count("saved_tracks_seen", len(fresh))
+                self._remember_likes(state, total, fresh, full=False)
+                yield from fresh
+                return
+            self.report.note(
+                f"Spotify counts {total} liked songs, the warehouse {known} plus {len(fresh)} new: some were "
+                "un-liked, so the whole list was read."
+            )
+        missing = [o for o in range(limit, total, limit) if o not in pages]
+        for offset, page in zip(missing, self.api.map(fetch, missing), strict=True):
+            pages[offset] = list(page.get("items") or [])
+        everything = [item for offset in sorted(pages) for item in pages[offset]]
+        self.report.saved_tracks_complete = True
+        self.report.count("saved_tracks_seen", len(everything))
+        self._remember_likes(state, total, everything, full=True)
+        yield from everything
+
+    def _remember_likes(
+        self, state: MutableMapping[str, Any], total: int, items: list[dict[str, Any]], full: bool
+    ) -> None:
+        added = [moment for item in items if (moment := helpers.parse_time(item.get("added_at")))]
+        if not full and state.get("newest_added_at"):
+            added.append(datetime.fromisoformat(state["newest_added_at"]))
+        state["liked_total"] = total
+        state["newest_added_at"] = max(added).isoformat() if added else None
+        if full:
+            state["full_check_at"] = self.extracted_at.isoformat()
 
     def summary_row(self) -> dict[str, Any]:
         self.report.counts["api_requests"] = self.api.requests_sent

@@ -26,6 +26,11 @@ PAGE_LIMIT = 50
 """Largest page of every offset endpoint the source reads (`/items` included: the spec says 50)."""
 IDS_PER_BATCH = {"artists": 50, "tracks": 50, "audio-features": 100}
 RECENTLY_PLAYED_WINDOW = 50
+TOP_LIST_MAX = 50
+"""Spotify's longest top list (`limit` ≤ 50, and no more behind an offset): the default, so nothing is cut."""
+SAVED_TRACKS_FULL_CHECK_DAYS = 7.0
+"""How often liked songs are read whole even when Spotify's count matches: a like and an un-like between two runs
+leave the count unchanged, and only a full read notices the un-like."""
 
 DATASET_NAME = "spotify_raw"
 PIPELINE_NAME = "spotify"
@@ -88,6 +93,13 @@ RUN_COLUMNS: dict[str, Any] = {
     # From the login record in the token cache; null when the refresh token did not come from `pipeline.py auth`.
     "logged_in_at": _nullable("timestamp"),
     "refresh_token_expires_at": _nullable("timestamp"),
+    # This run read the whole list (true), or only what was new (false): what dbt needs to tell a removal.
+    "saved_tracks_complete": _nullable("bool"),
+    "playlists_complete": _nullable("bool"),
+}
+SAVED_TRACK_COLUMNS: dict[str, Any] = {
+    "added_at": {"data_type": "timestamp", "nullable": False},
+    "extracted_at": {"data_type": "timestamp", "nullable": False},
 }
 AUDIO_FEATURE_COLUMNS: dict[str, Any] = {
     "id": {"data_type": "text", "nullable": False},
@@ -113,6 +125,8 @@ AUDIO_FEATURE_COLUMNS: dict[str, Any] = {
 COUNT_SETTINGS = {"max_playlists": 0, "max_tracks_per_playlist": 0, "top_limit": 0, "artist_request_budget": 0,
                   "max_retry_after_seconds": 0, "max_attempts": 1, "max_concurrency": 1}  # fmt: skip
 """Whole-number settings and their least sensible value (0 reads none of that kind; attempts and concurrency need 1)."""
+UNCAPPED_SETTINGS = ("max_playlists", "max_tracks_per_playlist")
+"""Limits that are off unless set: a warehouse that keeps everything reads every playlist and every entry."""
 MAX_CONCURRENCY = 32
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
@@ -122,12 +136,17 @@ def check_settings(values: dict[str, Any]) -> None:
     read nothing, a concurrency of 0 would hang, a plain-http URL to another host would send tokens in clear."""
     for name, least in COUNT_SETTINGS.items():
         value = values[name]
+        if value is None and name in UNCAPPED_SETTINGS:
+            continue
         if isinstance(value, bool) or not isinstance(value, int):
             raise ConfigInvalid(name, f"must be a whole number, not {value!r}")
         if value < least:
             raise ConfigInvalid(name, f"must be {least} or more, not {value}")
     if values["max_concurrency"] > MAX_CONCURRENCY:
         raise ConfigInvalid("max_concurrency", f"must be at most {MAX_CONCURRENCY}, not {values['max_concurrency']}")
+    days = values["saved_tracks_full_check_days"]
+    if isinstance(days, bool) or not isinstance(days, int | float) or not days >= 0:
+        raise ConfigInvalid("saved_tracks_full_check_days", f"must be a number of days, 0 or more, not {days!r}")
     timeout = values["request_timeout_seconds"]
     if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
         raise ConfigInvalid("request_timeout_seconds", f"must be a number of seconds above 0, not {timeout!r}")

@@ -1,9 +1,10 @@
 {#-
+    The playlists in the account's list now (see int_playlists__current); playlists_history keeps the rest.
     `is_items_accessible`: the entries of the playlist's current snapshot are in the warehouse, or the playlist is
     empty and the app's tier may read it (a development-mode app may not read followed playlists, empty or not).
 -#}
 with playlists as (
-    select * from {{ ref('stg_spotify__playlists') }}
+    select * from {{ ref('int_playlists__current') }}
 ),
 
 read_snapshots as (

@@ -15,18 +15,34 @@
     )
 }}
 
-{#- New plays only, with a look-back of `recently_played_lookback_hours` for plays loaded late. -#}
-with plays as (
+{#-
+    New plays only, with a look-back of `recently_played_lookback_hours` for plays loaded late, counted from each
+    account's own newest play: an account loaded days behind another is not skipped.
+-#}
+with staged as (
     select * from {{ ref('stg_spotify__recently_played') }}
-    {% if is_incremental() %}
+),
+
+{% if is_incremental() %}
+loaded as (
     -- dateadd gives a DATETIME on BigQuery, which does not compare with a TIMESTAMP: the bound is cast back.
-    where played_at >= (
-        select cast(
+    select
+        user_id,
+        cast(
             {{ dbt.dateadd('hour', -1 * var('recently_played_lookback_hours'), 'max(played_at)') }}
             as {{ spotify_type('timestamp') }}
-        )
-        from {{ this }}
-    )
+        ) as reread_from
+    from {{ this }}
+    group by user_id
+),
+{% endif %}
+
+plays as (
+    select staged.*
+    from staged
+    {% if is_incremental() %}
+    left join loaded on loaded.user_id = staged.user_id
+    where loaded.reread_from is null or staged.played_at >= loaded.reread_from
     {% endif %}
 )
 

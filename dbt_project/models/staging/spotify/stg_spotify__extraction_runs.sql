@@ -23,7 +23,13 @@ renamed as (
         {{ column_or_null(source('spotify', 'extraction_runs'), 'logged_in_at', spotify_type('timestamp')) }}
             as logged_in_at,
         {{ column_or_null(source('spotify', 'extraction_runs'), 'refresh_token_expires_at', spotify_type('timestamp')) }}
-            as refresh_token_expires_at
+            as refresh_token_expires_at,
+        {#- The run read the whole list of liked songs / of playlists: what it did not see is gone (null: not
+            recorded, a run from before these columns, which proves nothing). -#}
+        {{ column_or_null(source('spotify', 'extraction_runs'), 'saved_tracks_complete', spotify_type('boolean')) }}
+            as is_saved_tracks_complete,
+        {{ column_or_null(source('spotify', 'extraction_runs'), 'playlists_complete', spotify_type('boolean')) }}
+            as is_playlists_complete
     from source
 )
 
