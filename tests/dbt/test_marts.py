@@ -28,7 +28,7 @@ Row = tuple[Any, ...]
 MODES = ["extended", "development"]
 # Every fourth seed's user has `display_name: null` (seed % 4 == 3): the users table then sees that deviation too.
 SEED = 3
-MARTS_YML = pipeline.DBT_PROJECT / "models" / "marts" / "_marts__models.yml"
+MARTS_DIR = pipeline.DBT_PROJECT / "models" / "marts"
 
 # What each table check reads: the columns the ground truth can tell, timestamps as text or unix ms so the
 # comparison does not depend on how the driver renders time zones.
@@ -51,13 +51,20 @@ COLUMNS: dict[str, str] = {
     "top_tracks": "user_id, time_range, snapshot_date, rank, track_id",
     "top_artists": "user_id, time_range, snapshot_date, rank, artist_id",
     "saved_tracks": "user_id, track_id, strftime(added_at, '%Y-%m-%dT%H:%M:%SZ')",
+    # A first build: every like, playlist and entry has one open period (test_library_changes.py closes some).
+    "saved_tracks_history": "user_id, track_id, strftime(added_at, '%Y-%m-%dT%H:%M:%SZ')",
+    "playlists_history": "playlist_id, user_id, playlist_name, description, owner_id, is_public, is_collaborative, "
+    "snapshot_id, track_count",
+    "playlist_tracks_history": "playlist_id, first_position, user_id, item_type, is_local, track_id, episode_id, "
+    "local_uri, strftime(added_at, '%Y-%m-%dT%H:%M:%SZ'), added_by",
 }
 FEATURES = COLUMNS["track_audio_features"].split(", ")[1:]
 
 
 def documented_models() -> dict[str, list[str]]:
-    """Final tables and their columns as `_marts__models.yml` documents them: the list the warehouse promises."""
-    models = yaml.safe_load(MARTS_YML.read_text())["models"]
+    """Final tables and their columns as the marts' `_*__models.yml` document them: the list the warehouse promises."""
+    files = sorted(MARTS_DIR.glob("_*__models.yml"))
+    models = [model for path in files for model in yaml.safe_load(path.read_text())["models"]]
     return {model["name"]: [column["name"] for column in model["columns"]] for model in models}
 
 
@@ -366,6 +373,17 @@ def test_top_lists(built: Built, kind: str) -> None:
 def test_saved_tracks(built: Built) -> None:
     """Every liked song with the moment it was liked."""
     assert_same_rows("saved_tracks", read(built.harness, "saved_tracks"), want_saved(built.t))
+
+
+def test_history_tables_start_as_the_library(built: Built) -> None:
+    """After a first build each history table holds the current library, every period open."""
+    t, harness = built.t, built.harness
+    assert_same_rows("saved_tracks_history", read(harness, "saved_tracks_history"), want_saved(t))
+    playlists = [row[:5] + row[6:10] for row in want_playlists(t)]  # without owner_name and the items flags
+    assert_same_rows("playlists_history", read(harness, "playlists_history"), playlists)
+    assert_same_rows("playlist_tracks_history", read(harness, "playlist_tracks_history"), want_playlist_tracks(t))
+    for table in ("saved_tracks_history", "playlists_history", "playlist_tracks_history"):
+        assert read(harness, table, "distinct is_current, valid_to is null") == [(True, True)], table
 
 
 def test_source_freshness_passes_right_after_a_load(built: Built) -> None:
