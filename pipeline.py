@@ -221,6 +221,8 @@ class TransformFailed(Exception):
 
 
 DBT_PROJECT = ROOT / "dbt_project"
+DEMO_PROFILES = ("small", "reference", "large", "empty", "no-playlists", "no-likes", "no-plays", "followed-only")
+"""The emulator's libraries (spotify_emulator/profiles.py), named here so `--help` needs no emulator import."""
 
 
 def run_dbt(arguments: list[str]) -> None:
@@ -379,6 +381,9 @@ def import_demo_exports(library: Any, user_id: str, scratch: Path) -> None:
     from the same history its API serves, imported as a user imports theirs: the demo shows a whole history."""
     from spotify_emulator.export import write_account_export, write_extended_export
 
+    if not library.plays:
+        print("The emulated account has never played anything: it has no data export to import.")
+        return
     for written in (
         write_extended_export(library, scratch / "extended", field_version="mixed"),
         write_account_export(library, scratch / "account"),
@@ -550,7 +555,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--destination", choices=("duckdb", "bigquery"), help=DESTINATION_HELP)
     demo = commands.add_parser("demo", help="the whole pipeline against a local emulated Spotify: no account needed")
     demo.add_argument("--seed", type=int, default=0, help="library seed (default 0)")
-    demo.add_argument("--profile", choices=("small", "reference", "large"), default="reference")
+    demo.add_argument("--profile", choices=DEMO_PROFILES, default="reference",
+                      help="the emulated library: sized (small, reference, large) or an awkward real account "
+                      "(empty, no-playlists, no-likes, no-plays, followed-only)")  # fmt: skip
     demo.add_argument("--mode", choices=("extended", "development"), default="extended", help="app tier to emulate")
     demo.add_argument(
         "--no-export", action="store_true",

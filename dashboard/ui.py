@@ -182,6 +182,13 @@ def guarded(render: Callable[[], None]) -> None:
 # --- formats ---
 
 
+def count(value: Any) -> int:
+    """A count from a query as an int: a sum over no rows is NULL (NaN in pandas), which means none."""
+    if value is None or pd.isna(value):
+        return 0
+    return int(value)
+
+
 def number(value: Any) -> str:
     """1,234 (0 for missing values)."""
     if value is None or pd.isna(value):

@@ -13,9 +13,9 @@ context = ui.start(
     "Genres come from Spotify's artist profiles; a play or a liked song counts for the track's primary artist.",
 )
 coverage = fetch(queries.artist_coverage).iloc[0]
-artists_known = int(coverage["artists"] or 0)
-with_genres = int(coverage["with_genres"] or 0)
-with_popularity = int(coverage["with_popularity"] or 0)
+artists_known = ui.count(coverage["artists"])
+with_genres = ui.count(coverage["with_genres"])
+with_popularity = ui.count(coverage["with_popularity"])
 
 period_column, weight_column = st.columns([3, 1], vertical_alignment="bottom")
 params = None
@@ -44,9 +44,9 @@ genre_known.metric("With genres", ui.number(with_genres), border=True)
 popular.metric(
     "With popularity", ui.number(with_popularity), border=True, help="Spotify sends popularity to extended-tier apps."
 )
-if artists_known and int(coverage["full_profiles"] or 0) < artists_known:
+if artists_known and ui.count(coverage["full_profiles"]) < artists_known:
     st.caption(
-        f"{ui.number(artists_known - int(coverage['full_profiles'] or 0))} artists have no full profile yet: "
+        f"{ui.number(artists_known - ui.count(coverage['full_profiles']))} artists have no full profile yet: "
         "development-mode apps fetch a budget of artist profiles per run, so genres fill in over the next runs."
     )
 

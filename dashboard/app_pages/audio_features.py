@@ -15,7 +15,7 @@ context = ui.start(
     "Spotify's measures of how a track sounds: danceability, energy, valence (happiness), acousticness and more.",
 )
 coverage = fetch(queries.feature_coverage).iloc[0]
-if not int(coverage["tracks_with_features"] or 0):
+if not ui.count(coverage["tracks_with_features"]):
     latest = data.runs(context.status, context.user_id, limit=1)
     tier = latest[0].tier if latest else None
     st.info(
