@@ -305,3 +305,29 @@ def playlist_sizes(frame: pd.DataFrame) -> alt.Chart:
         )
         .properties(height=max(160, 24 * len(made_by) + 40))
     )
+
+
+def gains_and_losses(frame: pd.DataFrame, *, added: str, removed: str) -> alt.Chart:
+    """Per month, what came in (up, green) and what went (down, pink): a library's changes at a glance."""
+    long = pd.concat(
+        [
+            frame.assign(change=added, count=frame["added"]),
+            frame.assign(change=removed, count=-frame["removed"]),
+        ]
+    )
+    return (
+        _base(long)
+        .mark_bar(cornerRadius=2)
+        .encode(
+            x=alt.X("yearmonth(month):T", title=None),
+            y=alt.Y("count:Q", title="Songs"),
+            color=alt.Color("change:N", title=None, scale=alt.Scale(domain=[added, removed], range=[GREEN, PINK])),
+            tooltip=[
+                alt.Tooltip("yearmonth(month):T", title="Month"),
+                alt.Tooltip("change:N", title="Change"),
+                alt.Tooltip("added:Q", title=added),
+                alt.Tooltip("removed:Q", title=removed),
+            ],
+        )
+        .properties(height=220)
+    )

@@ -45,6 +45,9 @@ FINAL_TABLES = (
     "artist_genres",
     "saved_tracks",
     "listening_history",
+    "saved_tracks_history",
+    "playlists_history",
+    "playlist_tracks_history",
 )
 # BigQuery's partitioned tables and the column each is partitioned on.
 PARTITIONED = {
@@ -100,6 +103,10 @@ class Dialect:
         """A date minus an integer number of days."""
         raise NotImplementedError
 
+    def month_start(self, day: str) -> str:
+        """The first day of a date's month."""
+        raise NotImplementedError
+
     def hours_between(self, earlier: str, later: str) -> str:
         """Hours (fractional) from one timestamp to another."""
         raise NotImplementedError
@@ -140,6 +147,9 @@ class DuckDBDialect(Dialect):
     def minus_days(self, day: str, days: str) -> str:
         return f"({day} - cast({days} as integer))"
 
+    def month_start(self, day: str) -> str:
+        return f"cast(date_trunc('month', {day}) as date)"
+
     def hours_between(self, earlier: str, later: str) -> str:
         return f"(date_diff('second', {earlier}, {later}) / 3600.0)"
 
@@ -177,6 +187,9 @@ class BigQueryDialect(Dialect):
 
     def minus_days(self, day: str, days: str) -> str:
         return f"date_sub({day}, interval {days} day)"
+
+    def month_start(self, day: str) -> str:
+        return f"date_trunc({day}, month)"
 
     def hours_between(self, earlier: str, later: str) -> str:
         return f"(timestamp_diff({later}, {earlier}, second) / 3600.0)"
@@ -814,6 +827,56 @@ def playlist_genres(d: Dialect, limit: int = 10) -> str:
     group by g.genre
     order by tracks desc, g.genre
     {_limit(limit)}
+    """
+
+
+def _gains_and_losses(d: Dialect, table: str, where: str) -> str:
+    """Per month (in `@tz`): rows of a history table whose period began (added) and ended (removed)."""
+    return f"""
+    with periods as (
+        select valid_from, valid_to from {d.table(FINAL, table)} where {where}
+    ),
+    changes as (
+        select {d.month_start(d.local_day("valid_from"))} as month, 'added' as change from periods
+        union all
+        select {d.month_start(d.local_day("valid_to"))} as month, 'removed' as change from periods
+        where valid_to is not null
+    )
+    select month,
+           count(case when change = 'added' then 1 end) as added,
+           count(case when change = 'removed' then 1 end) as removed
+    from changes
+    group by month
+    order by month
+    """
+
+
+@query
+def likes_by_month(d: Dialect) -> str:
+    """Songs liked and un-liked per month (saved_tracks_history: un-likes dated when a run first missed them)."""
+    return _gains_and_losses(d, "saved_tracks_history", "user_id = @user_id")
+
+
+@query
+def playlist_changes_by_month(d: Dialect) -> str:
+    """One playlist's entries added and removed per month (playlist_tracks_history)."""
+    return _gains_and_losses(d, "playlist_tracks_history", "user_id = @user_id and playlist_id = @playlist_id")
+
+
+@query
+def removed_playlists(d: Dialect) -> str:
+    """Playlists that left the account's list (deleted or unfollowed): their last version and when it ended."""
+    return f"""
+    with last_versions as (
+        select playlist_id, playlist_name, owner_id, track_count, valid_to,
+               row_number() over (partition by playlist_id order by valid_from desc) as recency
+        from {d.table(FINAL, "playlists_history")}
+        where user_id = @user_id
+    )
+    select playlist_name, owner_id, track_count, valid_to as removed_at
+    from last_versions
+    where recency = 1 and valid_to is not null
+    order by valid_to desc
     """
 
 

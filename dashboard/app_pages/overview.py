@@ -111,6 +111,15 @@ with fresh_card.container(border=True, height="stretch"):
         else "No pipeline run is recorded in this warehouse."
     )
 
+if context.has("saved_tracks_history"):
+    likes = fetch(queries.likes_by_month, user_id=context.user_id, tz=context.tz)
+    if not likes.empty:
+        ui.section(
+            "Liked songs over time",
+            "Songs liked (up) and un-liked (down) per month. An un-like is dated by the run that first missed it.",
+        )
+        ui.chart(charts.gains_and_losses(likes, added="Liked", removed="Un-liked"), key="overview_likes")
+
 if context.plays is None:
     st.stop()  # the rest is about plays
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from dashboard import charts, queries, ui
@@ -9,8 +10,33 @@ from dashboard.data import fetch
 
 context = ui.start("Playlists", "Your playlists, owned and followed: how big, how long, what is in them.")
 playlists = fetch(queries.playlist_summaries, user_id=context.user_id)
+removed = (
+    fetch(queries.removed_playlists, user_id=context.user_id)
+    if context.has("playlists_history")
+    else pd.DataFrame()
+)
+
+
+def show_removed() -> None:
+    """Playlists deleted or unfollowed since the warehouse first saw them: gone from Spotify, kept here."""
+    if removed.empty:
+        return
+    ui.section("Removed playlists", "Deleted or unfollowed: dated by the run that first missed them.")
+    st.dataframe(
+        removed,
+        hide_index=True,
+        column_config={
+            "playlist_name": "Playlist",
+            "owner_id": "Owner",
+            "track_count": st.column_config.NumberColumn("Entries", format="%d"),
+            "removed_at": st.column_config.DatetimeColumn("Removed (UTC)", format="D MMM YYYY"),
+        },
+    )
+
+
 if playlists.empty:
     ui.empty("No playlists in the warehouse: the pipeline reads them on its next run (`python pipeline.py`).")
+    show_removed()
     st.stop()
 
 own = playlists[playlists["is_own"].fillna(False).astype(bool)]
@@ -49,6 +75,8 @@ st.dataframe(
         "is_public": st.column_config.CheckboxColumn("Public"),
     },
 )
+
+show_removed()
 
 st.divider()
 names = dict(zip(playlists["playlist_id"], playlists["playlist_name"], strict=True))
@@ -116,3 +144,12 @@ with tracks_column:
                 "added_by": "Added by",
             },
         )
+
+if context.has("playlist_tracks_history"):
+    changes = fetch(queries.playlist_changes_by_month, user_id=context.user_id, playlist_id=chosen, tz=context.tz)
+    if not changes.empty:
+        ui.section(
+            "Added and removed",
+            "Entries added (up, by Spotify's date) and removed (down, by the run that first missed them) per month.",
+        )
+        ui.chart(charts.gains_and_losses(changes, added="Added", removed="Removed"), key="playlist_changes")

@@ -393,10 +393,11 @@ def test_incremental_lookback_bound_is_a_timestamp(
     rerun, _ = recently_played_rerun
     assert rerun.result.success, rerun.failures()
     compiled = rerun.model("recently_played")["compiled_code"]
-    bound = re.search(r"played_at\s*>=\s*\((\s*select\b.*?`recently_played`)\s*\)", compiled, re.I | re.S)
+    bound = re.search(r"loaded as \(\s*(?:--[^\n]*\n)?(\s*select\b.*?group by user_id)\s*\)", compiled, re.I | re.S)
     assert bound, f"the incremental filter of recently_played changed shape; update this test:\n{compiled}"
     schema = bigquery_raw.client().query(bound.group(1)).result().schema
-    assert [field.field_type for field in schema] == ["TIMESTAMP"], f"{bound.group(1)}\n-> {schema}"
+    types = {field.name: field.field_type for field in schema}
+    assert types == {"user_id": "STRING", "reread_from": "TIMESTAMP"}, f"{bound.group(1)}\n-> {schema}"
 
 
 def test_contract_ddl_on_the_emulator(bigquery_build: DbtRun, bigquery_raw: BigQueryEmulator, tmp_path: Path) -> None:

@@ -181,3 +181,43 @@ def test_a_like_and_an_unlike_with_an_unchanged_count_are_caught_by_the_periodic
     current = {r[0] for r in read(harness, "saved_tracks", "track_id")}
     assert current == {s.track_id for s in library.saved_tracks}
     assert unliked.track_id not in current and newcomer in current
+
+
+# --- the dashboard shows the changes ---
+
+
+def open_page(page: str | None, database: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    from streamlit.testing.v1 import AppTest
+
+    from tests.dashboard.conftest import APP
+
+    monkeypatch.setenv("SPOTIFY_DUCKDB", str(database))
+    monkeypatch.delenv("SPOTIFY_WAREHOUSE", raising=False)
+    app = AppTest.from_file(str(APP), default_timeout=60)
+    app.run()
+    if page:
+        app.switch_page(page).run()
+    assert not app.exception, [item.value for item in app.exception]
+    assert not app.error, [item.value for item in app.error]
+    return app
+
+
+def test_the_dashboard_shows_likes_gained_and_lost(changed: Changed, monkeypatch: pytest.MonkeyPatch) -> None:
+    app = open_page(None, changed.harness.database, monkeypatch)
+    assert "Liked songs over time" in [item.value for item in app.subheader]
+    chart = app.get("vega_lite_chart")
+    assert any("Un-liked" in str(c.proto.spec) for c in chart), "the un-likes are charted"
+
+
+def test_the_dashboard_shows_removed_playlists_and_a_playlists_changes(
+    changed: Changed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = open_page("app_pages/playlists.py", changed.harness.database, monkeypatch)
+    assert "Removed playlists" in [item.value for item in app.subheader]
+    removed_names = {p["name"] for p in changed.before.truth["playlists"] if p["id"] in changed.removed_playlists}
+    table = next(frame.value for frame in app.dataframe if "removed_at" in frame.value.columns)
+    shown = set(table["playlist_name"])
+    assert shown == removed_names
+    app.selectbox(key="playlist").set_value(changed.edited_playlist).run()
+    assert not app.exception and not app.error
+    assert "Added and removed" in [item.value for item in app.subheader]
