@@ -80,7 +80,7 @@
     {%- for row in found.rows -%}
         {%- if test_type == 'accepted_values' and 'n_records' in found.column_names -%}
             {%- set counted.rows = counted.rows + (row['n_records'] | int) -%}
-            {%- set shown = (row[0] | string) ~ ' (' ~ row['n_records'] ~ ')' -%}
+            {%- set shown = (row[0] | string) ~ ' (' ~ row['n_records'] ~ ' rows)' -%}
         {%- else -%}
             {%- set shown = row[0] | string -%}
         {%- endif -%}
