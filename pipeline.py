@@ -219,16 +219,22 @@ class TransformFailed(Exception):
 
     exit_code = 5
 
+    def __init__(self, message: str, warnings: list[Any] | None = None) -> None:
+        super().__init__(message)
+        self.warnings = warnings or []
+        """Tests that only warned in the same build (spotify_ops.data_quality.DataQualityWarning)."""
+
 
 DBT_PROJECT = ROOT / "dbt_project"
 DEMO_PROFILES = ("small", "reference", "large", "empty", "no-playlists", "no-likes", "no-plays", "followed-only")
 """The emulator's libraries (spotify_emulator/profiles.py), named here so `--help` needs no emulator import."""
 
 
-def run_dbt(arguments: list[str]) -> None:
+def run_dbt(arguments: list[str]) -> list[Any]:
     """Run dbt in-process (dbt's Python runner) on the project and profile beside this file, on $SPOTIFY_DUCKDB.
 
-    Raises TransformFailed with dbt's own messages when anything fails.
+    Returns the tests that warned (spotify_ops.data_quality.DataQualityWarning: Spotify sent values the tests did
+    not expect; the build still succeeded). Raises TransformFailed with dbt's own messages when anything fails.
     """
     os.environ.setdefault("DO_NOT_TRACK", "1")  # dbt sends no usage statistics either
     os.environ["SPOTIFY_DUCKDB"] = str(warehouse_path().resolve())
@@ -237,14 +243,16 @@ def run_dbt(arguments: list[str]) -> None:
     from dbt.cli.main import dbtRunner
 
     from spotify_ops import destinations
+    from spotify_ops.data_quality import WarningCollector
 
     target = destination_name()
     # On BigQuery the profile's env comes from the same settings as dlt's destination (spotify_ops.destinations).
     environment = destinations.dbt_environment(destinations.resolve()) if target == "bigquery" else nullcontext()
+    collector = WarningCollector()  # what the on-run-end hook logs of the tests that warned
     try:
         # warehouse_held: dbt-duckdb's connection shares the file this process holds (same configuration)
         with environment, warehouse_held():
-            result = dbtRunner().invoke(
+            result = dbtRunner(callbacks=[collector]).invoke(
                 [*arguments, "--target", target, "--project-dir", str(DBT_PROJECT), "--profiles-dir",
                  str(DBT_PROJECT), "--quiet"]
             )  # fmt: skip
@@ -257,8 +265,10 @@ def run_dbt(arguments: list[str]) -> None:
                 failures.append(f"{node_result.node.name}: {node_result.message}")
         detail = "\n  ".join(failures) or str(result.exception or "see the dbt output above")
         raise TransformFailed(
-            f"dbt {' '.join(arguments)} failed; the raw data is loaded, the final tables may be stale:\n  {detail}"
+            f"dbt {' '.join(arguments)} failed; the raw data is loaded, the final tables may be stale:\n  {detail}",
+            collector.warnings,
         )
+    return collector.warnings
 
 
 def _release_duckdb() -> None:
@@ -283,14 +293,21 @@ def transform_step(args: argparse.Namespace) -> None:
     if args.no_transform:
         print("Transform skipped (--no-transform).")
         return
+    from spotify_ops.data_quality import summary_lines
+
     print("Building the final tables with dbt (schema spotify) ...", end="", flush=True)
     started = time.monotonic()
     try:
-        run_dbt(["build"])
-    except TransformFailed:
+        warnings = run_dbt(["build"])
+    except TransformFailed as failure:
         print(" failed", flush=True)
+        for line in summary_lines(failure.warnings, succeeded=False):
+            print(line, flush=True)
         raise
     print(f" {time.monotonic() - started:.1f} s", flush=True)
+    # Values Spotify sent that the tests did not expect: the run goes on (exit 0), but a person must see them.
+    for line in summary_lines(warnings):
+        print(line, flush=True)
 
 
 def command_run(args: argparse.Namespace) -> int:

@@ -309,6 +309,14 @@ def last_refreshed(current: Status, user_id: str) -> dt.datetime | None:
     return recorded[0].finished_at or recorded[0].started_at
 
 
+def data_quality_warnings(current: Status) -> pd.DataFrame | None:
+    """The last dbt build's warnings (an empty frame when none); None when the warehouse predates the table (its
+    dbt build ran before warnings were recorded), so the page can say so instead of failing."""
+    if not current.has(FINAL, "data_quality_warnings"):
+        return None
+    return fetch(queries.data_quality_warnings)
+
+
 def row_counts(current: Status) -> pd.DataFrame:
     """Rows per final table that exists."""
     return fetch(queries.row_counts, options={"tables": tuple(current.final_tables)})

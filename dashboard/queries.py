@@ -342,6 +342,18 @@ def spotify_login(d: Dialect) -> str:
 
 
 @query
+def data_quality_warnings(d: Dialect, limit: int = 50) -> str:
+    """The tests that warned in the last dbt build (values Spotify sent outside its documented vocabularies and
+    ranges): written by dbt's on-run-end hook, replaced by every build, empty when nothing warned."""
+    return f"""
+    select built_at, test_name, model_name, column_name, failing_rows, expected, example_values
+    from {d.table(FINAL, "data_quality_warnings")}
+    order by failing_rows desc, test_name
+    {_limit(limit)}
+    """
+
+
+@query
 def library_counts(d: Dialect) -> str:
     """Playlists and liked songs of the user: the library side of the headline numbers."""
     return f"""

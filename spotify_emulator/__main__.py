@@ -83,6 +83,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="only this endpoint template, e.g. 'GET /v1/me/playlists' (repeatable; default: all)",
     )  # fmt: skip
     faults.add_argument("--corrupt-field", default=None, help="dotted path to remove/retype, e.g. items.*.played_at")
+    faults.add_argument(
+        "--unexpected-values", action="store_true",
+        help="send values outside the documented vocabularies: album type EP, context type mix, popularity 101/-1",
+    )  # fmt: skip
 
     export = commands.add_parser("export", help="write a Spotify data export of the library's history")
     export.add_argument("--kind", choices=("extended", "account", "bulk"), default="extended")
@@ -149,6 +153,7 @@ def settings_from(args: argparse.Namespace) -> EmulatorSettings:
             corrupt_kind=args.corrupt_kind,
             corrupt_endpoints=list(args.corrupt_endpoint),
             corrupt_field=args.corrupt_field,
+            unexpected_values=args.unexpected_values,
             seed=args.fault_seed,
         ),
     )

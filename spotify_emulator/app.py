@@ -5,13 +5,14 @@ Independent of the HTTP server, so the order in which Spotify's behaviours apply
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 import time
 import traceback
 from dataclasses import dataclass
 
-from spotify_emulator import accounts, api, control
+from spotify_emulator import accounts, api, control, unexpected
 from spotify_emulator.faults import Fault
 from spotify_emulator.http import Request, Response, api_error
 from spotify_emulator.paging import BadRequest
@@ -103,11 +104,21 @@ class EmulatorApp:
                 elif route.scope and route.scope not in access.scopes:
                     response = api_error(403, "Insufficient client scope")
                 else:
-                    response = self._corrupted(self._run(route, request), endpoint, request_key)
+                    answer = self._unexpected(self._run(route, request), endpoint)
+                    response = self._corrupted(answer, endpoint, request_key)
         finally:
             state.stats.leave()
         state.stats.record(endpoint, "dropped" if response.drop else response.status)
         return response
+
+    def _unexpected(self, response: Response, endpoint: str) -> Response:
+        """The answer with values outside Spotify's vocabularies when the `unexpected_values` fault is on."""
+        faults = self.state.settings.faults
+        if not faults.unexpected_values or response.status != 200 or endpoint not in unexpected.ENDPOINTS:
+            return response
+        payload = unexpected.rewrite(endpoint, json.loads(response.body), faults.seed)
+        body = json.dumps(payload, separators=(",", ":")).encode()
+        return Response(200, body, {**response.headers, "Content-Type": "application/json; charset=utf-8"})
 
     def _corrupted(self, response: Response, endpoint: str, request_key: str) -> Response:
         """The answer as the `corrupt_*` faults deliver it: only real 200 answers are corrupted."""

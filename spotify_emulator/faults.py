@@ -53,6 +53,9 @@ class FaultSettings:
     corrupt_field: str | None = None
     """Dotted path of the field `missing_field`/`wrong_type` removes or retypes (`items.*.played_at`; `*` is every
     element of a list); None: one top-level key chosen from the seed."""
+    unexpected_values: bool = False
+    """Send values outside Spotify's documented vocabularies and ranges (`spotify_emulator.unexpected`): album type
+    `EP`, an unknown context type, popularity outside 0-100. Valid JSON of the right types, unlike `corrupt_*`."""
     seed: int = 0
 
     def update(self, changes: dict[str, Any]) -> None:
@@ -75,7 +78,7 @@ class FaultSettings:
                 value = float(value)
                 if not 0.0 <= value <= 1.0:
                     raise ValueError(f"{name} must be between 0 and 1, got {value}")
-            elif name == "quota_exceeded":
+            elif name in ("quota_exceeded", "unexpected_values"):
                 value = bool(value)
             elif name.startswith("rate_"):
                 value = float(value)

@@ -91,6 +91,35 @@ with notes_column:
     for note in latest.notes if latest else []:
         st.markdown(f"- {note}")
 
+ui.section(
+    "Data quality warnings",
+    "Values Spotify sent that the warehouse's tests did not expect (outside its documented vocabularies and "
+    "ranges): the rows are kept and the build went on, but you may want to look at them.",
+)
+warnings = data.data_quality_warnings(context.status)
+if warnings is None:
+    st.caption("This warehouse's last `dbt build` predates the record of warnings; the next run adds it.")
+elif warnings.empty:
+    st.markdown(":green[:material/check_circle:] No warnings in the last build: every value was one the tests know.")
+else:
+    st.warning(
+        f"**{len(warnings)} {'test' if len(warnings) == 1 else 'tests'} warned in the last build** "
+        f"({ui.when(data.to_local(warnings['built_at'].iloc[0], context.tz))}).",
+        icon=":material/rule:",
+    )
+    st.dataframe(
+        warnings.drop(columns=["built_at"]),
+        hide_index=True,
+        column_config={
+            "test_name": st.column_config.TextColumn("Test"),
+            "model_name": st.column_config.TextColumn("Table"),
+            "column_name": st.column_config.TextColumn("Column"),
+            "failing_rows": st.column_config.NumberColumn("Rows", help="Rows holding an unexpected value"),
+            "expected": st.column_config.TextColumn("Expected"),
+            "example_values": st.column_config.TextColumn("Examples", help="Up to five of the values found"),
+        },
+    )
+
 ui.section("Runs", "Newest first; counts are what each run fetched.")
 if not runs:
     ui.empty("No runs recorded.")

@@ -1,16 +1,22 @@
 {#-
     Spotify's release dates come at three precisions: "1981", "1981-12", "1981-12-15". A date column needs a day,
     so a year becomes its 1 January and a month its first day; the precision column says how much is real.
+    Real answers also hold "0000" and precisions the reference does not list: such a text becomes a null date
+    instead of a cast error that would stop the whole build (the precision's accepted_values test warns).
 -#}
 {% macro release_date(date_column, precision_column) %}
-    cast(
-        case {{ precision_column }}
-            when 'year' then {{ date_column }} || '-01-01'
-            when 'month' then {{ date_column }} || '-01'
-            else {{ date_column }}
-        end as date
-    )
+    {{ spotify_safe_cast(
+        "case " ~ precision_column
+        ~ " when 'year' then " ~ date_column ~ " || '-01-01'"
+        ~ " when 'month' then " ~ date_column ~ " || '-01'"
+        ~ " else " ~ date_column ~ " end",
+        "date") }}
 {% endmacro %}
+
+{#- A cast that gives null instead of failing: for values Spotify controls (`try_cast` / BigQuery's `safe_cast`). -#}
+{% macro spotify_safe_cast(expression, type_name) %}{{ return(adapter.dispatch('spotify_safe_cast', 'spotify_warehouse')(expression, type_name)) }}{% endmacro %}
+{% macro default__spotify_safe_cast(expression, type_name) %}try_cast({{ expression }} as {{ type_name }}){% endmacro %}
+{% macro bigquery__spotify_safe_cast(expression, type_name) %}safe_cast({{ expression }} as {{ type_name }}){% endmacro %}
 
 {#- The UTC calendar day of a timestamp (dlt stores timestamps in UTC; DuckDB's session runs in UTC). -#}
 {% macro utc_date(timestamp_column) %}{{ return(adapter.dispatch('utc_date', 'spotify_warehouse')(timestamp_column)) }}{% endmacro %}

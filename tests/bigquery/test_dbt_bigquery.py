@@ -40,6 +40,8 @@ RAW = "spotify_raw"
 MARTS = "spotify"
 # The models DESIGN.md partitions on BigQuery: model -> the timestamp column partitioned by day.
 PARTITIONED = {"recently_played": "played_at", "top_tracks": "extracted_at", "top_artists": "extracted_at"}
+# The table dbt's on-run-end hook writes the tests that warned into (macros/data_quality_warnings.sql).
+WARNINGS = "data_quality_warnings"
 # SQL that only DuckDB speaks, as the project's DuckDB-side macros (types.sql, dates.sql) write it.
 DUCKDB_ONLY = {
     "varchar": r"\bvarchar\b",
@@ -330,6 +332,8 @@ def test_build_on_bigquery_matches_duckdb(
     assert marts == duckdb_run.marts() and {"users", "tracks", *PARTITIONED} <= marts
     in_bigquery = count_rows_bigquery(bigquery_raw, MARTS)
     in_duckdb = count_rows_duckdb(database, MARTS)
+    # Not a model: the on-run-end hook's record of tests that warned; the emulator's library warns of nothing.
+    assert in_bigquery.pop(WARNINGS) == in_duckdb.pop(WARNINGS) == 0
     assert set(in_bigquery) == marts
     assert in_bigquery == in_duckdb
     assert all(in_duckdb[name] > 0 for name in ("users", "tracks", *PARTITIONED)), in_duckdb
@@ -419,3 +423,23 @@ def test_contract_ddl_on_the_emulator(bigquery_build: DbtRun, bigquery_raw: BigQ
         f"...) AS (SELECT ...): it translates it to DuckDB, which answers '{CONTRACT_DDL_ERROR}'. The build above "
         "drops the column list (EMULATOR_SHIM); dbt's contract check of names and types still ran there"
     )
+
+
+def test_warnings_are_recorded_on_bigquery(
+    bigquery_build: DbtRun, bigquery_raw: BigQueryEmulator, emulator_project: Path, tmp_path: Path
+) -> None:
+    """A value outside Spotify's range in a mart: `dbt test` still succeeds, and the on-run-end hook writes the
+    warning, with BigQuery's string literals, into `spotify.data_quality_warnings`. Runs last: it changes a mart."""
+    assert bigquery_build.result.success, bigquery_build.failures()
+    client = bigquery_raw.client()
+    tracks = f"`{bigquery_raw.project}.{MARTS}.tracks`"
+    client.query(f"update {tracks} set popularity = 150 where track_id = (select min(track_id) from {tracks})").result()
+    run = run_dbt(["test", "--target", "bigquery", "--select", "tracks"], emulator_project, tmp_path,
+                  bigquery_raw.dbt_env())  # fmt: skip
+    assert run.result.success, run.failures()
+    rows = [
+        dict(row.items()) for row in client.query(f"select * from `{bigquery_raw.project}.{MARTS}.{WARNINGS}`").result()
+    ]
+    found = [(r["test_name"], r["model_name"], r["column_name"], r["failing_rows"], r["example_values"]) for r in rows]
+    assert found == [("accepted_range_tracks_popularity__100__0", "tracks", "popularity", 1, "150")]
+    assert rows[0]["expected"] == "between 0 and 100" and rows[0]["built_at"] is not None

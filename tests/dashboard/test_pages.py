@@ -11,10 +11,15 @@ import datetime as dt
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.dashboard.conftest import APP, Warehouse
+import pipeline
+from spotify_emulator import EmulatorServer
+from spotify_emulator.faults import FaultSettings
+from tests.dashboard.conftest import APP, Warehouse, release_dbt_connection
+from tests.source.pipeline_harness import make_harness
 
 PAGES = {
     "Overview": "app_pages/overview.py",
@@ -352,3 +357,62 @@ def test_an_account_with_nothing_loaded_yet_gets_explanations(
     assert not app.error, [item.value for item in app.error]
     assert [item.value for item in app.title] == [title]
     assert any(item.value == "**Zz Second**" for item in app.sidebar.markdown)
+
+
+# --- data quality warnings (issue #18) ---
+
+
+@pytest.fixture(scope="module")
+def warned_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
+    """A warehouse whose last dbt build warned: the real pipeline against the emulator's `unexpected_values`
+    fault (popularity 101 and -1, a context type `mix`), then the real `dbt build`."""
+    folder = tmp_path_factory.mktemp("dashboard-warned")
+    server = EmulatorServer(profile="small", seed=5, faults=FaultSettings(unexpected_values=True)).start()
+    try:
+        harness = make_harness(server, folder)
+        harness.run()
+    finally:
+        server.stop()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SPOTIFY_DUCKDB", str(harness.database))
+        try:
+            assert pipeline.run_dbt(["build"]), "the build should have warned"
+        finally:
+            release_dbt_connection()
+    return Warehouse(harness.database, "extended")
+
+
+def test_data_health_shows_what_warned(warned_warehouse: Warehouse, point_at) -> None:
+    point_at(warned_warehouse)
+    app = open_page("Data health")
+    assert_clean(app, "Data health")
+    expected = warned_warehouse.query(
+        "select test_name, failing_rows, example_values from spotify.data_quality_warnings order by test_name"
+    )
+    assert len(expected) == 2
+    assert any(f"{len(expected)} tests warned in the last build" in item.value for item in app.warning)
+    (shown,) = [frame.value for frame in app.dataframe if "test_name" in frame.value.columns]
+    assert sorted(zip(shown["test_name"], shown["failing_rows"], shown["example_values"], strict=True)) == expected
+    assert "mix" in " ".join(shown["example_values"])
+
+
+def test_data_health_says_when_nothing_warned(demo_warehouse: Warehouse, point_at) -> None:
+    assert demo_warehouse.scalar("select count(*) from spotify.data_quality_warnings") == 0
+    point_at(demo_warehouse)
+    app = open_page("Data health")
+    assert_clean(app, "Data health")
+    assert any("No warnings in the last build" in item.value for item in app.markdown)
+    assert not [frame for frame in app.dataframe if "test_name" in frame.value.columns]
+
+
+def test_data_health_without_the_warnings_table(demo_warehouse: Warehouse, tmp_path: Path, point_at) -> None:
+    """A warehouse built before warnings were recorded: a note, not a failure."""
+    older = tmp_path / "spotify.duckdb"
+    older.write_bytes(demo_warehouse.path.read_bytes())
+    with duckdb.connect() as connection:
+        connection.execute(f"attach '{older}' as w")
+        connection.execute("drop table w.spotify.data_quality_warnings")
+    point_at(older)
+    app = open_page("Data health")
+    assert_clean(app, "Data health")
+    assert any("predates the record of warnings" in item.value for item in app.caption)

@@ -274,7 +274,13 @@ def test_final_tables_are_the_documented_ones(built: Built) -> None:
         "select table_name, list(column_name order by ordinal_position) from information_schema.columns "
         f"where table_catalog = '{catalog}' and table_schema = 'spotify' group by table_name"
     )
-    assert dict(rows) == documented_models()
+    tables = dict(rows)
+    # Not a model: dbt's on-run-end hook writes the tests that warned here (macros/data_quality_warnings.sql).
+    assert tables.pop("data_quality_warnings") == [
+        "built_at", "invocation_id", "test_name", "test_type", "model_name", "column_name", "failing_rows",
+        "expected", "example_values",
+    ]  # fmt: skip
+    assert tables == documented_models()
     assert set(COLUMNS) == set(documented_models()), "each final table has its check in this file"
 
 

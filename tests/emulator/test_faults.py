@@ -134,3 +134,32 @@ def test_peak_of_requests_in_flight_is_counted(spotify_client: Callable[..., Spo
     with ThreadPoolExecutor(max_workers=4) as pool:
         assert list(pool.map(one, range(8))) == [200] * 8
     assert client.server.control("GET", "stats")["max_in_flight"] == 4
+
+
+def test_unexpected_values_stay_valid_json_of_the_same_types(spotify_client: Callable[..., SpotifyClient]) -> None:
+    """`unexpected_values`: an `EP` album type in top tracks (`ep` elsewhere), popularity outside 0-100 and an
+    unknown context type, the same for an object in every answer that embeds it; nothing else changes."""
+    client = spotify_client(profile="small")
+    before = {path: client.get(path, limit=50).json() for path in ("/me/top/tracks", "/me/player/recently-played")}
+    client.server.control("POST", "faults", {"unexpected_values": True})
+    top = client.get("/me/top/tracks", limit=50).json()
+    plays = client.get("/me/player/recently-played", limit=50).json()
+
+    album_types = Counter(track["album"]["album_type"] for track in top["items"])
+    assert album_types["EP"] > 0 and set(album_types) <= {"EP", "ALBUM", "SINGLE", "COMPILATION"}, album_types
+    popularity = {track["id"]: track["popularity"] for track in top["items"]}
+    assert any(value > 100 for value in popularity.values()) and any(value < 0 for value in popularity.values())
+    assert [t["id"] for t in top["items"]] == [t["id"] for t in before["/me/top/tracks"]["items"]]
+
+    contexts = Counter((play["context"] or {}).get("type") for play in plays["items"])
+    assert contexts["mix"] > 0, contexts
+    unchanged = [(p["played_at"], p["track"]["id"]) for p in before["/me/player/recently-played"]["items"]]
+    assert [(p["played_at"], p["track"]["id"]) for p in plays["items"]] == unchanged
+
+    # The same track, read elsewhere, carries the same values (lower-case `ep`: only top tracks shout).
+    ep_track = next(t for t in top["items"] if t["album"]["album_type"] == "EP")
+    alone = client.get(f"/tracks/{ep_track['id']}").json()
+    assert alone["album"]["album_type"] == "ep" and alone["popularity"] == popularity[ep_track["id"]]
+
+    client.server.control("POST", "faults", {"unexpected_values": False})
+    assert client.get("/me/top/tracks", limit=50).json() == before["/me/top/tracks"]
