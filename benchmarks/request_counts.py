@@ -2,7 +2,7 @@
 
 For each library and tier: a first run against the minimum (pages at maximum size, full batches, only entries
 within the configured limits), a second run with nothing changed against the cheapest checks, and a run after one
-playlist edit and 10 new plays against its own minimum; all bounds come from the emulator's ground truth
+playlist edit, 10 new plays, 2 un-likes and an unfollowed playlist against its own minimum; all bounds come from the emulator's ground truth
 (`spotify_emulator.expectations`), never from the pipeline. Then the naive client (the old design) on the same
 library, first and second run, as the baseline. Counted by the emulator, per endpoint.
 
@@ -74,7 +74,7 @@ def scenario(profile: str, mode: str) -> list[Row]:
         after = _change_library(server, before, development, limits)
         third = measured_run()
         bound = incremental_minimum(before, after, development, limits, owed)
-        rows.append(_row(label, "after 1 playlist edit + 10 plays", third, bound, "minimum"))
+        rows.append(_row(label, "after 1 playlist edit + 10 plays + 2 un-likes + 1 unfollow", third, bound, "minimum"))
 
         naive = NaiveClient(server.api_url, server.login()["access_token"])
         for run_name, source_total in (("first run", sum(first.values())), ("second run", sum(second.values()))):
@@ -87,11 +87,16 @@ def scenario(profile: str, mode: str) -> list[Row]:
 
 
 def _change_library(server: EmulatorServer, before: Expected, development: bool, limits: dict[str, int]) -> Expected:
-    """10 new plays and one edit (3 added, 2 removed) of the first own playlist the pipeline reads."""
+    """10 new plays, one edit (3 added, 2 removed) of the first own playlist the pipeline reads, 2 songs un-liked
+    and one followed playlist unfollowed: the un-likes cost one read of the whole list, the rest nothing extra."""
     owner = server.control("GET", "ground-truth")["user"]["id"]
     own = next(p for p in before.readable if p["owner_id"] == owner)
     server.control("POST", "plays", {"count": 10})
     server.control("POST", "playlists/edit", {"playlist_id": own["id"], "add": 3, "remove": 2})
+    server.control("POST", "saved-tracks/remove", {"count": 2})
+    followed = next((p for p in before.playlists if p["owner_id"] != owner and not p["collaborative"]), None)
+    if followed is not None:
+        server.control("POST", "playlists/remove", {"playlist_id": followed["id"]})
     return expected(server.control("GET", "ground-truth"), development, limits)
 
 

@@ -118,9 +118,13 @@ def incremental_minimum(
     before: Expected, after: Expected, development: bool, limits: dict[str, int], artists_owed: int = 0
 ) -> dict[str, int]:
     """The fewest requests of a run that follows a complete one, when the library went from `before` to `after`:
-    the cheapest checks, every page of each playlist whose `snapshot_id` changed, and artists and audio features
-    only for what is new. `artists_owed`: development tier, artists earlier runs had no budget left for."""
+    the cheapest checks, every page of each playlist whose `snapshot_id` changed, every page of liked songs when
+    some were un-liked, and artists and audio features only for what is new. `artists_owed`: development tier, artists earlier runs had no budget left for."""
     counts = cheapest_checks(after, limits)
+    liked_before = {s["track_id"] for s in before.saved}
+    if liked_before - {s["track_id"] for s in after.saved}:
+        # An un-like shows only as a count lower than expected: the whole list is read once to find it.
+        counts["GET /v1/me/tracks"] = max(1, _pages(len(after.saved)))
     old_snapshots = {p["id"]: p["snapshot_id"] for p in before.readable}
     changed = [p["id"] for p in after.readable if old_snapshots.get(p["id"]) != p["snapshot_id"]]
     counts["GET /v1/playlists/{playlist_id}/items"] = sum(_pages(len(after.entries[pid])) for pid in changed)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -18,11 +19,13 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import pipeline
+from spotify_emulator import EmulatorServer
 from spotify_emulator.export import expected_listening_history, write_account_export, write_extended_export
 from spotify_emulator.library import generate
 from tests.dashboard.conftest import APP, Warehouse, build_demo, release_dbt_connection
 from tests.dashboard.test_pages import PAGES
 from tests.dbt.test_marts import documented_models
+from tests.test_pipeline_cli import Cli, _start_sink, assert_no_traceback, described, emulator_env
 
 AWKWARD = ["empty", "no-playlists", "no-likes", "no-plays", "followed-only"]
 MODES = ["extended", "development"]
@@ -163,3 +166,26 @@ def test_dbt_build_on_a_new_warehouse_builds_every_table_empty(tmp_path: Path) -
     with duckdb.connect(str(database), read_only=True) as connection:
         for table in tables:
             assert connection.execute(f'select count(*) from "{database.stem}".spotify."{table}"').fetchone() == (0,)
+
+
+# --- `python pipeline.py run`, the command a user schedules, on an account with nothing at all ---
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_run_on_an_empty_account_exits_0(
+    mode: str, tmp_path: Path, start_emulator: Callable[..., EmulatorServer]
+) -> None:
+    sink = _start_sink()
+    try:
+        cli = Cli(tmp_path, sink)
+        server = start_emulator(profile="empty", mode=mode)
+        login = server.login()
+        result = cli("run", **emulator_env(server, login["refresh_token"], tmp_path / "cache" / "token-cache.json"))
+        assert result.returncode == 0, described(result)
+        assert_no_traceback(result)
+        assert final_tables(cli.warehouse) == documented_models()
+        second = cli("run", **emulator_env(server, login["refresh_token"], tmp_path / "cache" / "token-cache.json"))
+        assert second.returncode == 0, described(second)
+    finally:
+        sink.shutdown()
+        sink.server_close()
