@@ -2,9 +2,9 @@
 
 For each library and tier: a first run against the minimum (pages at maximum size, full batches, only entries
 within the configured limits), a second run with nothing changed against the cheapest checks, and a run after one
-playlist edit, 10 new plays, 2 un-likes and an unfollowed playlist against its own minimum; all bounds come from the emulator's ground truth
-(`spotify_emulator.expectations`), never from the pipeline. Then the naive client (the old design) on the same
-library, first and second run, as the baseline. Counted by the emulator, per endpoint.
+playlist edit, 10 new plays, 2 un-likes and an unfollowed playlist against its own minimum; all bounds come from
+the emulator's ground truth (`spotify_emulator.expectations`), never from the pipeline. Then the naive client (the
+old design) on the same library, first and second run, as the baseline. Counted by the emulator, per endpoint.
 
 (Not named `requests.py`: a module of that name beside run.py would shadow the `requests` library.)
 """

@@ -119,7 +119,8 @@ def incremental_minimum(
 ) -> dict[str, int]:
     """The fewest requests of a run that follows a complete one, when the library went from `before` to `after`:
     the cheapest checks, every page of each playlist whose `snapshot_id` changed, every page of liked songs when
-    some were un-liked, and artists and audio features only for what is new. `artists_owed`: development tier, artists earlier runs had no budget left for."""
+    some were un-liked, and artists and audio features only for what is new. `artists_owed`: development tier,
+    artists earlier runs had no budget left for."""
     counts = cheapest_checks(after, limits)
     liked_before = {s["track_id"] for s in before.saved}
     if liked_before - {s["track_id"] for s in after.saved}:

@@ -22,7 +22,7 @@ import pipeline
 from spotify_emulator import EmulatorServer
 from spotify_emulator.export import expected_listening_history, write_account_export, write_extended_export
 from spotify_emulator.library import generate
-from tests.dashboard.conftest import APP, Warehouse, build_demo, release_dbt_connection
+from tests.dashboard.conftest import APP, Warehouse, build_demo, run_in_process
 from tests.dashboard.test_pages import PAGES
 from tests.dbt.test_marts import documented_models
 from tests.test_pipeline_cli import Cli, _start_sink, assert_no_traceback, described, emulator_env
@@ -99,21 +99,6 @@ def test_the_dashboard_shows_every_page(account: tuple[str, Warehouse], monkeypa
 # --- a warehouse that holds only a data export: no Spotify app, no API table ---
 
 
-def import_into_new_warehouse(folder: Path, export: Path) -> Path:
-    database = folder / "spotify.duckdb"
-    cwd = Path.cwd()
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("SPOTIFY_DUCKDB", str(database))
-        patch.setenv("SPOTIFY_PIPELINES_DIR", str(folder / "pipelines"))
-        try:
-            exit_code = pipeline.main(["import-export", str(export), "--user-id", "me"])
-        finally:
-            release_dbt_connection()
-            os.chdir(cwd)
-    assert exit_code == 0
-    return database
-
-
 @pytest.fixture(scope="module", params=["extended", "account"])
 def export_only(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Warehouse]:
     kind = request.param
@@ -121,7 +106,8 @@ def export_only(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
     library = generate(DEMO_SEED, "small")
     write = write_extended_export if kind == "extended" else write_account_export
     export = write(library, folder / "export")
-    return kind, Warehouse(import_into_new_warehouse(folder, export), "export only")
+    database = run_in_process(folder, "import-export", str(export), "--user-id", "me")
+    return kind, Warehouse(database, "export only")
 
 
 def test_an_export_into_a_new_warehouse_builds_every_final_table(export_only: tuple[str, Warehouse]) -> None:
@@ -136,14 +122,21 @@ def test_an_export_into_a_new_warehouse_builds_the_listening_history(export_only
     assert want, "the export holds plays"
     assert warehouse.scalar("select count(*) from spotify.listening_history") == len(want)
     assert warehouse.scalar("select count(distinct user_id) from spotify.listening_history") == 1
-    for table in ("users", "playlists", "saved_tracks", "tracks", "recently_played", "top_tracks"):
+    # The account is known by the id the import was given, and by nothing else until the API is read.
+    assert warehouse.query("select user_id, display_name from spotify.users") == [("me", None)]
+    for table in ("playlists", "saved_tracks", "tracks", "recently_played", "top_tracks"):
         assert warehouse.scalar(f"select count(*) from spotify.{table}") == 0, table
 
 
 def test_an_export_only_dashboard_shows_every_page(
     export_only: tuple[str, Warehouse], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert_dashboard_clean(export_only[1], monkeypatch)
+    warehouse = export_only[1]
+    assert_dashboard_clean(warehouse, monkeypatch)
+    app = AppTest.from_file(str(APP), default_timeout=60)
+    app.run()
+    plays = {item.label: item.value for item in app.metric}["Plays"]
+    assert int(plays.replace(",", "")) == warehouse.scalar("select count(*) from spotify.listening_history")
 
 
 # --- a standalone `dbt build` on a warehouse nothing has loaded yet ---

@@ -56,20 +56,25 @@ def release_dbt_connection() -> None:
     DuckDBConnectionManager.close_all_connections()
 
 
-def build_demo(folder: Path, *arguments: str) -> Path:
-    """`python pipeline.py demo --profile small ...` into `folder`, in-process; returns the DuckDB file."""
+def run_in_process(folder: Path, *arguments: str) -> Path:
+    """`python pipeline.py ARGUMENTS` into `folder`, in-process; returns the DuckDB file."""
     database = folder / "spotify.duckdb"
     cwd = Path.cwd()
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SPOTIFY_DUCKDB", str(database))
         patch.setenv("SPOTIFY_PIPELINES_DIR", str(folder / "pipelines"))
         try:
-            exit_code = pipeline.main(["demo", "--profile", "small", *arguments])
+            exit_code = pipeline.main(list(arguments))
         finally:
             release_dbt_connection()
             os.chdir(cwd)  # the pipeline works from the repository root
-    assert exit_code == 0, f"the demo pipeline failed (exit code {exit_code})"
+    assert exit_code == 0, f"python pipeline.py {' '.join(arguments)} failed (exit code {exit_code})"
     return database
+
+
+def build_demo(folder: Path, *arguments: str) -> Path:
+    """`python pipeline.py demo --profile small ...` into `folder`, in-process; returns the DuckDB file."""
+    return run_in_process(folder, "demo", "--profile", "small", *arguments)
 
 
 @pytest.fixture(scope="session")

@@ -8,15 +8,12 @@ with playlists as (
     select * from {{ ref('stg_spotify__playlists') }}
 ),
 
-complete_listings as (
-    select user_id, max(run_started_at) as last_complete_listing_at
-    from {{ ref('stg_spotify__extraction_runs') }}
-    where is_playlists_complete
-    group by user_id
+complete_reads as (
+    select user_id, last_playlists_read_at from {{ ref('int_library_complete_reads') }}
 )
 
 select playlists.*
 from playlists
-left join complete_listings on complete_listings.user_id = playlists.user_id
-where complete_listings.last_complete_listing_at is null
-    or playlists.extracted_at >= complete_listings.last_complete_listing_at
+left join complete_reads on complete_reads.user_id = playlists.user_id
+where complete_reads.last_playlists_read_at is null
+    or playlists.extracted_at >= complete_reads.last_playlists_read_at

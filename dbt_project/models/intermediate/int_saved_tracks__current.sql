@@ -9,10 +9,7 @@ with likes as (
 ),
 
 complete_reads as (
-    select user_id, max(run_started_at) as last_complete_read_at
-    from {{ ref('stg_spotify__extraction_runs') }}
-    where is_saved_tracks_complete
-    group by user_id
+    select user_id, last_saved_tracks_read_at from {{ ref('int_library_complete_reads') }}
 ),
 
 current_likes as (
@@ -25,8 +22,8 @@ current_likes as (
         row_number() over (partition by likes.user_id, likes.track_id order by likes.added_at desc) as recency
     from likes
     left join complete_reads on complete_reads.user_id = likes.user_id
-    where complete_reads.last_complete_read_at is null
-        or likes.extracted_at >= complete_reads.last_complete_read_at
+    where complete_reads.last_saved_tracks_read_at is null
+        or likes.extracted_at >= complete_reads.last_saved_tracks_read_at
 )
 
 select user_id, track_id, added_at, extracted_at
