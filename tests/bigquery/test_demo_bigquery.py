@@ -53,6 +53,7 @@ RAW = "spotify_raw"
 EMULATOR_ADDRESS = re.compile(r"http://127\.0\.0\.1:\d+")
 RUN_TIME_COLUMN = re.compile(
     r"^_dlt_|(^|_)(extracted_at|loaded_at|load_id|dbt_updated_at|run_started_at|run_finished_at)$"
+    r"|^(valid_from|valid_to|first_seen_at)$"  # the history marts' periods, dated by each build's clock
 )
 
 

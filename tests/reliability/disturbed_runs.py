@@ -41,7 +41,9 @@ RAW_VARYING = frozenset({"extracted_at", "_dlt_load_id", "_dlt_id", "_dlt_root_i
 RUN_VARYING = frozenset(
     {"run_started_at", "run_finished_at", "logged_in_at", "refresh_token_expires_at", "count_api_requests"}
 )
-FINAL_VARYING = frozenset({"extracted_at", "source_load_id"})
+# The `*_history` marts date what a build saw by the build's clock (dbt snapshots): which periods exist and whether
+# they are current is compared, not when a build noticed them.
+FINAL_VARYING = frozenset({"extracted_at", "source_load_id", "valid_from", "valid_to", "first_seen_at"})
 PARENT_KEYS = {"tracks": "id", "artists": "id"}
 """Parent tables of dlt's child tables (`tracks__artists`, `artists__genres`) and the key that names a parent."""
 FAULT_STATUSES = ("401", "429", "500", "502", "503", "dropped")
