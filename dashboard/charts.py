@@ -320,7 +320,7 @@ def gains_and_losses(frame: pd.DataFrame, *, added: str, removed: str) -> alt.Ch
         .mark_bar(cornerRadius=2)
         .encode(
             x=alt.X("yearmonth(month):T", title=None),
-            y=alt.Y("count:Q", title="Songs"),
+            y=alt.Y("count:Q", title="Songs", axis=alt.Axis(tickMinStep=1, format="d")),  # whole songs
             color=alt.Color("change:N", title=None, scale=alt.Scale(domain=[added, removed], range=[GREEN, PINK])),
             tooltip=[
                 alt.Tooltip("yearmonth(month):T", title="Month"),
