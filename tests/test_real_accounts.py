@@ -182,3 +182,10 @@ def test_run_on_an_empty_account_exits_0(
     finally:
         sink.shutdown()
         sink.server_close()
+
+
+def test_demo_offers_every_emulator_profile() -> None:
+    """`pipeline.py` names the profiles so that `--help` needs no emulator import: the two lists must agree."""
+    from spotify_emulator.profiles import PROFILES
+
+    assert set(pipeline.DEMO_PROFILES) == set(PROFILES)
