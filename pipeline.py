@@ -1,6 +1,6 @@
 """The command line of the Spotify warehouse: `run` (the default) loads your Spotify account, `demo` loads the
 local emulator. Both land raw data in `spotify_raw` of the warehouse at $SPOTIFY_DUCKDB (default
-data/spotify.duckdb).
+data/warehouse.duckdb).
 
     python pipeline.py                 # = run: your account (after `python pipeline.py auth`)
     python pipeline.py demo            # no account, no network: the emulated Spotify
@@ -28,7 +28,7 @@ EXIT_OK, EXIT_FAILED = 0, 1
 
 def warehouse_path() -> Path:
     """The DuckDB file the pipeline, dbt and the dashboard share."""
-    return Path(os.environ.get("SPOTIFY_DUCKDB", ROOT / "data" / "spotify.duckdb"))
+    return Path(os.environ.get("SPOTIFY_DUCKDB", ROOT / "data" / "warehouse.duckdb"))
 
 
 def pipelines_dir() -> Path:
@@ -47,7 +47,7 @@ def _prepare_dlt() -> None:
 
 def destination_name() -> str:
     """duckdb or bigquery: `--destination` (main puts it in SPOTIFY_DESTINATION), env, or .dlt/config.toml."""
-    from spotify_ops import destinations
+    from spotify_pipeline import destinations
 
     return destinations.selected_destination()
 
@@ -55,15 +55,15 @@ def destination_name() -> str:
 def describe_destination() -> str:
     """Where the data goes, for people."""
     if destination_name() == "bigquery":
-        from spotify_ops import destinations
+        from spotify_pipeline import destinations
 
         return destinations.BigQuerySettings.from_config().describe()
     return str(warehouse_path())
 
 
 def make_destination() -> Any:
-    """The dlt destination of the raw data: the DuckDB file at $SPOTIFY_DUCKDB, or BigQuery (spotify_ops)."""
-    from spotify_ops import destinations
+    """The dlt destination of the raw data: the DuckDB file at $SPOTIFY_DUCKDB, or BigQuery (spotify_pipeline)."""
+    from spotify_pipeline import destinations
 
     path = warehouse_path()
     if destination_name() == "duckdb":
@@ -101,7 +101,7 @@ def load(source_factory: Callable[[], Any], *, label: str, pipeline_name: str = 
     try:
         source = source_factory()
         if destination_name() == "bigquery":
-            from spotify_ops.destinations import apply_partition_hints
+            from spotify_pipeline.destinations import apply_partition_hints
 
             apply_partition_hints(source)
         origin = "the export files" if pipeline_name == "spotify_export" else "Spotify"
@@ -133,10 +133,10 @@ def load(source_factory: Callable[[], Any], *, label: str, pipeline_name: str = 
 
 def warehouse_held() -> AbstractContextManager[None]:
     """For a step that writes the DuckDB file: wait while a reader (the dashboard) has it open, then keep it for the
-    step, so a dashboard query never fails a run (spotify_ops.warehouse_access says how and why). BigQuery: no-op."""
+    step, so a dashboard query never fails a run (spotify_pipeline.warehouse_access says why). BigQuery: no-op."""
     if destination_name() != "duckdb":
         return nullcontext()
-    from spotify_ops.warehouse_access import held_for_writing
+    from spotify_pipeline.warehouse_access import held_for_writing
 
     return held_for_writing(warehouse_path())
 
@@ -197,7 +197,7 @@ class WarehouseInUse(Exception):
 def accounts_in_warehouse() -> set[str]:
     """User ids already loaded into the warehouse (none if it does not exist yet)."""
     if destination_name() == "bigquery":
-        from spotify_ops.destinations import accounts_in_bigquery
+        from spotify_pipeline.destinations import accounts_in_bigquery
 
         return accounts_in_bigquery()
     path = warehouse_path()
@@ -222,7 +222,7 @@ class TransformFailed(Exception):
     def __init__(self, message: str, warnings: list[Any] | None = None) -> None:
         super().__init__(message)
         self.warnings = warnings or []
-        """Tests that only warned in the same build (spotify_ops.data_quality.DataQualityWarning)."""
+        """Tests that only warned in the same build (spotify_pipeline.data_quality.DataQualityWarning)."""
 
 
 DBT_PROJECT = ROOT / "dbt_project"
@@ -233,7 +233,7 @@ DEMO_PROFILES = ("small", "reference", "large", "empty", "no-playlists", "no-lik
 def run_dbt(arguments: list[str]) -> list[Any]:
     """Run dbt in-process (dbt's Python runner) on the project and profile beside this file, on $SPOTIFY_DUCKDB.
 
-    Returns the tests that warned (spotify_ops.data_quality.DataQualityWarning: Spotify sent values the tests did
+    Returns the tests that warned (spotify_pipeline.data_quality.DataQualityWarning: Spotify sent values the tests did
     not expect; the build still succeeded). Raises TransformFailed with dbt's own messages when anything fails.
     """
     os.environ.setdefault("DO_NOT_TRACK", "1")  # dbt sends no usage statistics either
@@ -242,11 +242,11 @@ def run_dbt(arguments: list[str]) -> list[Any]:
 
     from dbt.cli.main import dbtRunner
 
-    from spotify_ops import destinations
-    from spotify_ops.data_quality import WarningCollector
+    from spotify_pipeline import destinations
+    from spotify_pipeline.data_quality import WarningCollector
 
     target = destination_name()
-    # On BigQuery the profile's env comes from the same settings as dlt's destination (spotify_ops.destinations).
+    # On BigQuery the profile's env comes from the same settings as dlt's destination (spotify_pipeline.destinations).
     environment = destinations.dbt_environment(destinations.resolve()) if target == "bigquery" else nullcontext()
     collector = WarningCollector()  # what the on-run-end hook logs of the tests that warned
     try:
@@ -293,7 +293,7 @@ def transform_step(args: argparse.Namespace) -> None:
     if args.no_transform:
         print("Transform skipped (--no-transform).")
         return
-    from spotify_ops.data_quality import summary_lines
+    from spotify_pipeline.data_quality import summary_lines
 
     print("Building the final tables with dbt (schema spotify) ...", end="", flush=True)
     started = time.monotonic()
@@ -459,7 +459,7 @@ def command_demo(args: argparse.Namespace) -> int:
 def dashboard_env() -> str:
     """The env that points the dashboard (dashboard/warehouse.py) at the warehouse just loaded."""
     if destination_name() == "bigquery":
-        from spotify_ops.destinations import BigQuerySettings
+        from spotify_pipeline.destinations import BigQuerySettings
 
         settings = BigQuerySettings.from_config()
         return (
@@ -470,7 +470,7 @@ def dashboard_env() -> str:
 
 
 def command_costs(args: argparse.Namespace) -> int:
-    from spotify_ops import costs
+    from spotify_pipeline import costs
 
     return costs.command(destination_name(), warn_at=args.warn_at, duckdb_path=warehouse_path())
 
@@ -537,8 +537,8 @@ def _open_browser(url: str) -> bool:
 
 
 def command_status(args: argparse.Namespace) -> int:
-    """The warehouse, its last run and the login's age; exit code 3 once the login expired (spotify_ops.status)."""
-    from spotify_ops import status
+    """The warehouse, its last run and the login's age; exit code 3 once the login expired (spotify_pipeline.status)."""
+    from spotify_pipeline import status
     from spotify_source.auth import current_login
     from spotify_source.login import configured_settings
     from spotify_source.settings import SCOPES
@@ -564,7 +564,7 @@ def build_parser() -> argparse.ArgumentParser:
         "file open for over 10 s. "
         "`status` exits 0 (also while warning that the login expires within 14 days), 2 not logged in, "
         "3 login expired. `run`, `demo`, `import-export` and `auth` take the lock <warehouse>.lock "
-        "(default data/spotify.duckdb.lock).",
+        "(default data/warehouse.duckdb.lock).",
     )
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="load your Spotify account into the warehouse (the default)")
@@ -630,7 +630,7 @@ DESTINATION_HELP = (
 
 COMMANDS = ("run", "demo", "costs", "import-export", "auth", "status")
 LOCKED_COMMANDS = ("run", "demo", "import-export", "auth")
-"""Commands that write (the warehouse, dlt's state, the token cache): one process at a time (spotify_ops.run_lock)."""
+"""Commands that write (the warehouse, dlt's state, the token cache): one process at a time (see run_lock)."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -643,7 +643,7 @@ def main(argv: list[str] | None = None) -> int:
     _prepare_dlt()
     if not args.log_file:
         return _run_command(args)
-    from spotify_ops.run_log import log_to_file
+    from spotify_pipeline.run_log import log_to_file
 
     with log_to_file(Path(args.log_file), arguments) as run_log:
         code = _run_command(args)
@@ -655,9 +655,9 @@ def _run_command(args: argparse.Namespace) -> int:
     """The command, under the run lock when it writes; errors of ours become a message and an exit code."""
     from contextlib import nullcontext
 
-    from spotify_ops.destinations import DestinationNotConfigured
-    from spotify_ops.run_lock import LockHeld, lock_path_for, run_lock
-    from spotify_ops.warehouse_access import WarehouseLocked
+    from spotify_pipeline.destinations import DestinationNotConfigured
+    from spotify_pipeline.run_lock import LockHeld, lock_path_for, run_lock
+    from spotify_pipeline.warehouse_access import WarehouseLocked
     from spotify_source.errors import SpotifySourceError
 
     lock = run_lock(lock_path_for(warehouse_path()), args.command) if args.command in LOCKED_COMMANDS else nullcontext()

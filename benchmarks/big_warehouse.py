@@ -28,13 +28,13 @@ def plays_for(quick: bool) -> int:
 
 
 class BigWarehouse:
-    """The warehouse in `folder` (spotify.duckdb, dlt's folder, dbt's target) and the emulator it loads from."""
+    """The warehouse in `folder` (warehouse.duckdb, dlt's folder, dbt's target) and the emulator it loads from."""
 
     def __init__(self, folder: Path, server: EmulatorServer) -> None:
         self.folder = folder
         self.server = server
         self.refresh_token = server.login()["refresh_token"]
-        self.database = folder / "spotify.duckdb"
+        self.database = folder / "warehouse.duckdb"
 
     @property
     def env(self) -> dict[str, str]:

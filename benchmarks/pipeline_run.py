@@ -51,7 +51,7 @@ def run_pipeline(server: Any, workdir: Path, refresh_token: str, **source_option
     }
     env = {
         **os.environ,
-        "SPOTIFY_DUCKDB": str(workdir / "spotify.duckdb"),
+        "SPOTIFY_DUCKDB": str(workdir / "warehouse.duckdb"),
         "SPOTIFY_PIPELINES_DIR": str(workdir / "pipelines"),
         "RUNTIME__DLTHUB_TELEMETRY": "false",
     }

@@ -324,9 +324,9 @@ def row_counts(current: Status) -> pd.DataFrame:
 
 @st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner=False)
 def _cost_report(fingerprint: str) -> Any:
-    """spotify_ops.costs' report of the open warehouse (imported by the dashboard: it has no side effects and
+    """spotify_pipeline.costs' report of the open warehouse (imported by the dashboard: it has no side effects and
     imports neither the pipeline nor the source). On BigQuery every query carries the dashboard's bytes cap."""
-    from spotify_ops import costs
+    from spotify_pipeline import costs
 
     store = current_warehouse()
     if isinstance(store, warehouse.BigQueryWarehouse):
@@ -346,7 +346,7 @@ def cost_report() -> Any:
     sentence saying why they cannot be read (the account lacks a role, ...): a health page never fails on it."""
     from google.api_core import exceptions as google_errors
 
-    from spotify_ops import costs
+    from spotify_pipeline import costs
 
     try:
         return _cost_report(current_warehouse().fingerprint())

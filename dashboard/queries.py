@@ -119,8 +119,8 @@ class Dialect:
 class DuckDBDialect(Dialect):
     """DuckDB: schemas in one file, attached as catalog `warehouse`; `$name` parameters; ICU's `timezone()`.
 
-    Names are fully qualified with the catalog: DuckDB names a file's catalog after the file, so in the default
-    `data/spotify.duckdb` a bare `spotify.users` is ambiguous (catalog `spotify` or schema `spotify`).
+    Names are fully qualified with the catalog the file is attached as, so a file of any name (a `spotify.duckdb`
+    would make a bare `spotify.users` ambiguous: catalog `spotify` or schema `spotify`) reads the same.
     """
 
     name = "duckdb"

@@ -68,7 +68,7 @@ def no_data_yet(current: data.Status) -> None:
         st.markdown("**Load your own account** (after putting your app's credentials in `.dlt/secrets.toml`):")
         st.code("python pipeline.py", language="bash")
     st.caption(
-        "Both write to the DuckDB file `$SPOTIFY_DUCKDB` (default `data/spotify.duckdb`), which this dashboard "
+        "Both write to the DuckDB file `$SPOTIFY_DUCKDB` (default `data/warehouse.duckdb`), which this dashboard "
         "reads; reload this page when the run has finished."
     )
 

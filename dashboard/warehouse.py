@@ -4,7 +4,7 @@ Chosen by environment (or a `[warehouse]` table in `.streamlit/secrets.toml`, sa
 the `SPOTIFY_` prefix; the environment wins):
 
     SPOTIFY_WAREHOUSE                 duckdb (default) | bigquery
-    SPOTIFY_DUCKDB                    the DuckDB file (default data/spotify.duckdb under the repository)
+    SPOTIFY_DUCKDB                    the DuckDB file (default data/warehouse.duckdb under the repository)
     SPOTIFY_BIGQUERY_PROJECT          the Google Cloud project holding the datasets
     SPOTIFY_BIGQUERY_LOCATION         the datasets' location (default EU, as dbt's profile)
     SPOTIFY_BIGQUERY_API_ENDPOINT     another BigQuery endpoint (an emulator); optional
@@ -38,7 +38,7 @@ from dashboard import queries
 log = logging.getLogger(__name__)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_DUCKDB = REPO_ROOT / "data" / "spotify.duckdb"
+DEFAULT_DUCKDB = REPO_ROOT / "data" / "warehouse.duckdb"
 DEFAULT_MAX_BYTES_BILLED = 1_000_000_000  # 1 GB: a personal warehouse's queries read kilobytes to megabytes
 DEMO_COMMAND = "python pipeline.py demo"
 
@@ -158,7 +158,7 @@ class DuckDBWarehouse:
 
     def describe(self) -> str:
         try:
-            shown = self.path.relative_to(REPO_ROOT)  # data/spotify.duckdb reads better than a long path
+            shown = self.path.relative_to(REPO_ROOT)  # data/warehouse.duckdb reads better than a long path
         except ValueError:
             shown = self.path
         return f"DuckDB · {shown}"

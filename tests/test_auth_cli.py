@@ -271,7 +271,7 @@ def test_status_without_a_login_exits_2(cli: Cli, tmp_path: Path) -> None:
 HOLDER = """
 import sys, time
 from pathlib import Path
-from spotify_ops.run_lock import lock_path_for, run_lock
+from spotify_pipeline.run_lock import lock_path_for, run_lock
 with run_lock(lock_path_for(Path(sys.argv[1])), "run"):
     print("holding", flush=True)
     time.sleep(120)
@@ -301,7 +301,7 @@ def test_a_second_run_exits_at_once_and_leaves_the_warehouse_alone(cli: Cli) -> 
     finally:
         os.kill(holder.pid, signal.SIGKILL)  # a crashed holder: the kernel drops its lock
         holder.wait(timeout=30)
-    from spotify_ops.run_lock import lock_path_for, run_lock
+    from spotify_pipeline.run_lock import lock_path_for, run_lock
 
     with run_lock(lock_path_for(cli.warehouse), "test"):
         pass  # the dead holder's lock file does not block
@@ -330,7 +330,7 @@ def test_the_example_workflow_runs_commands_this_cli_accepts() -> None:
 
 
 def test_the_log_file_masks_anything_shaped_like_a_token() -> None:
-    from spotify_ops.run_log import redact
+    from spotify_pipeline.run_log import redact
 
     line = (
         'Authorization: Bearer abcdefgh12345678 refresh_token=r-secret&code=c-secret '

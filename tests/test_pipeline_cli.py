@@ -76,7 +76,7 @@ class Cli:
 
     @property
     def warehouse(self) -> Path:
-        return self.workdir / "warehouse" / "spotify.duckdb"
+        return self.workdir / "warehouse" / "warehouse.duckdb"
 
     def env(self, **extra: str) -> dict[str, str]:
         home = self.workdir / "home"

@@ -16,7 +16,7 @@ import duckdb
 
 from spotify_emulator import EmulatorServer
 from spotify_emulator.faults import FaultSettings
-from spotify_ops.data_quality import DataQualityWarning, summary_lines
+from spotify_pipeline.data_quality import DataQualityWarning, summary_lines
 from tests.test_pipeline_cli import Cli, assert_no_traceback, cli, described, emulator_env, telemetry
 
 __all__ = ["cli", "telemetry"]  # pytest fixtures shared with test_pipeline_cli, used here by name
@@ -26,7 +26,7 @@ CONTEXT_TEST = "accepted_values_recently_played_context_type__playlist__album__a
 
 
 def query(warehouse: Path, sql: str) -> list[tuple[Any, ...]]:
-    """Read the warehouse. Attached under another name: a file `spotify.duckdb` makes `spotify.tracks` ambiguous."""
+    """Read the warehouse. Attached under another name: a file `warehouse.duckdb` makes `spotify.tracks` ambiguous."""
     with duckdb.connect() as connection:
         connection.execute(f"attach '{warehouse}' as warehouse (read_only)")
         connection.execute("use warehouse")

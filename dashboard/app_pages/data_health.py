@@ -7,7 +7,7 @@ import streamlit as st
 
 from dashboard import charts, data, queries, ui
 from dashboard.data import fetch
-from spotify_ops import costs as costs_text
+from spotify_pipeline import costs as costs_text
 
 context = ui.start(
     "Data health", "How complete and how fresh the warehouse is, and what Spotify let the pipeline read."

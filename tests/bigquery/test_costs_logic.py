@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 import pipeline
-from spotify_ops import costs, destinations
+from spotify_pipeline import costs, destinations
 
 NOW = dt.datetime(2026, 11, 11, 0, 0, tzinfo=dt.UTC)  # 10 days of a 30-day month have passed
 

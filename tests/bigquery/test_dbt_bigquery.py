@@ -174,7 +174,7 @@ def count_rows_bigquery(emulator: BigQueryEmulator, dataset: str) -> dict[str, i
 
 def count_rows_duckdb(database: Path, schema: str) -> dict[str, int]:
     with duckdb.connect(str(database), read_only=True) as connection:
-        # Fully qualified: the file `spotify.duckdb` makes a catalog `spotify` beside the schema `spotify`.
+        # Fully qualified: the file `warehouse.duckdb` makes a catalog `spotify` beside the schema `spotify`.
         tables = connection.execute(
             "select table_catalog, table_name from information_schema.tables "
             "where table_schema = ? and table_type = 'BASE TABLE'",

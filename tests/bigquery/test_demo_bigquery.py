@@ -4,7 +4,7 @@ bigquery`, compared table by table with `python pipeline.py demo` (DuckDB) of th
 Both demos run in-process through `pipeline.main`, as the CLI runs them. The BigQuery one writes to its own
 project (`demo-project`) of the session's emulator, so tests/bigquery/test_dbt_bigquery.py's datasets in
 `test-project` do not mix in. Its settings are the production ones (SPOTIFY_BIGQUERY_PROJECT, _TOKEN, _API_ENDPOINT,
-read by spotify_ops.destinations for dlt, dbt and the cost report alike).
+read by spotify_pipeline.destinations for dlt, dbt and the cost report alike).
 
 What the emulator lacks, said here rather than skipped:
 - dbt-bigquery's contract DDL (CREATE TABLE with a column list AS SELECT): the demo's dbt runs on the copy of
@@ -38,7 +38,7 @@ from google.cloud import bigquery
 import pipeline
 from spotify_emulator.export import write_extended_export
 from spotify_emulator.library import generate
-from spotify_ops import costs, destinations
+from spotify_pipeline import costs, destinations
 from tests.bigquery.conftest import DUMMY_TOKEN, BigQueryEmulator
 from tests.bigquery.test_dbt_bigquery import emulator_project, release_dbt_duckdb  # noqa: F401 (fixture)
 
@@ -105,7 +105,7 @@ def run_demo(
     cwd = Path.cwd()
     with pytest.MonkeyPatch.context() as patch, _captured() as output:
         for name, value in {
-            "SPOTIFY_DUCKDB": str(folder / "spotify.duckdb"),
+            "SPOTIFY_DUCKDB": str(folder / "warehouse.duckdb"),
             "SPOTIFY_PIPELINES_DIR": str(folder / "pipelines"),
             "SPOTIFY_DESTINATION": "",  # main() sets it from --destination; restored after
             **env,
@@ -155,7 +155,7 @@ def duckdb_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     demo = run_demo(folder, {})
     assert demo.exit_code == 0, demo.output
     assert not demo.statements, "the DuckDB demo talked to BigQuery"
-    yield folder / "spotify.duckdb"
+    yield folder / "warehouse.duckdb"
 
 
 def normalised(value: Any) -> Any:

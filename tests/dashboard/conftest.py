@@ -33,7 +33,7 @@ class Warehouse:
     mode: str
 
     def query(self, sql: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
-        """Run SQL on the warehouse. It is attached as `w`: opened directly, a file named spotify.duckdb is a
+        """Run SQL on the warehouse. It is attached as `w`: opened directly, a file named warehouse.duckdb is a
         catalog `spotify`, and `spotify.users` would be ambiguous between that catalog and the schema."""
         with duckdb.connect() as connection:
             connection.execute("SET TimeZone='UTC'")
@@ -58,7 +58,7 @@ def release_dbt_connection() -> None:
 
 def run_in_process(folder: Path, *arguments: str) -> Path:
     """`python pipeline.py ARGUMENTS` into `folder`, in-process; returns the DuckDB file."""
-    database = folder / "spotify.duckdb"
+    database = folder / "warehouse.duckdb"
     cwd = Path.cwd()
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SPOTIFY_DUCKDB", str(database))
@@ -90,7 +90,7 @@ def development_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Warehouse
 
 @pytest.fixture(scope="session")
 def empty_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
-    path = tmp_path_factory.mktemp("dashboard-empty") / "spotify.duckdb"
+    path = tmp_path_factory.mktemp("dashboard-empty") / "warehouse.duckdb"
     duckdb.connect(str(path)).close()
     return Warehouse(path, "empty")
 
@@ -98,7 +98,7 @@ def empty_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
 @pytest.fixture(scope="session")
 def empty_tables_warehouse(tmp_path_factory: pytest.TempPathFactory, demo_warehouse: Warehouse) -> Warehouse:
     """The demo's final tables, same columns, no rows: a warehouse whose dbt ran before any data arrived."""
-    path = tmp_path_factory.mktemp("dashboard-empty-tables") / "spotify.duckdb"
+    path = tmp_path_factory.mktemp("dashboard-empty-tables") / "warehouse.duckdb"
     with duckdb.connect(str(path)) as connection:
         # The file's own catalog is called `spotify` too (after the file): every name is fully qualified.
         (catalog,) = connection.execute("select current_database()").fetchone()
@@ -130,7 +130,7 @@ def point_at(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 @pytest.fixture(scope="session")
 def two_account_warehouse(tmp_path_factory: pytest.TempPathFactory, demo_warehouse: Warehouse) -> Warehouse:
     """The demo warehouse plus a second account that has nothing loaded yet (several users may share one)."""
-    path = tmp_path_factory.mktemp("dashboard-two-accounts") / "spotify.duckdb"
+    path = tmp_path_factory.mktemp("dashboard-two-accounts") / "warehouse.duckdb"
     path.write_bytes(demo_warehouse.path.read_bytes())
     with duckdb.connect() as connection:
         connection.execute(f"attach '{path}' as w")

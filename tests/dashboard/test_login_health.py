@@ -16,7 +16,7 @@ from tests.dashboard.test_pages import metrics, open_page
 def backdated(demo: Warehouse, folder: Path, days_left: float) -> Warehouse:
     """A copy of the demo warehouse whose run says the login expires `days_left` days from now (the staging view
     reads the raw row, so no dbt run is needed)."""
-    path = folder / "spotify.duckdb"
+    path = folder / "warehouse.duckdb"
     path.write_bytes(demo.path.read_bytes())
     expires = dt.datetime.now(dt.UTC) + dt.timedelta(days=days_left)
     with duckdb.connect() as connection:

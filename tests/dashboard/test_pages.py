@@ -106,7 +106,7 @@ def test_an_empty_warehouse_says_how_to_fill_it(title: str, which: str, request,
 
 
 def test_a_missing_warehouse_file_is_a_message_not_a_crash(tmp_path, point_at) -> None:
-    point_at(tmp_path / "nowhere" / "spotify.duckdb")
+    point_at(tmp_path / "nowhere" / "warehouse.duckdb")
     app = open_page("Overview")
     assert not app.exception
     assert not app.error
@@ -115,7 +115,7 @@ def test_a_missing_warehouse_file_is_a_message_not_a_crash(tmp_path, point_at) -
 
 
 def test_a_file_that_is_no_warehouse_is_a_message_not_a_crash(tmp_path, point_at) -> None:
-    bogus = tmp_path / "spotify.duckdb"
+    bogus = tmp_path / "warehouse.duckdb"
     bogus.write_text("not a database")
     point_at(bogus)
     app = open_page("Data health")
@@ -407,7 +407,7 @@ def test_data_health_says_when_nothing_warned(demo_warehouse: Warehouse, point_a
 
 def test_data_health_without_the_warnings_table(demo_warehouse: Warehouse, tmp_path: Path, point_at) -> None:
     """A warehouse built before warnings were recorded: a note, not a failure."""
-    older = tmp_path / "spotify.duckdb"
+    older = tmp_path / "warehouse.duckdb"
     older.write_bytes(demo_warehouse.path.read_bytes())
     with duckdb.connect() as connection:
         connection.execute(f"attach '{older}' as w")

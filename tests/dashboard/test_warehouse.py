@@ -23,7 +23,7 @@ from tests.dashboard.conftest import Warehouse
 def test_duckdb_is_the_default_and_relative_paths_are_the_repositorys() -> None:
     config = warehouse.load_config({}, {})
     assert config.kind == "duckdb"
-    assert config.duckdb_path == warehouse.REPO_ROOT / "data" / "spotify.duckdb"
+    assert config.duckdb_path == warehouse.REPO_ROOT / "data" / "warehouse.duckdb"
     assert warehouse.load_config({"SPOTIFY_DUCKDB": "data/demo.duckdb"}).duckdb_path == (
         warehouse.REPO_ROOT / "data" / "demo.duckdb"
     )
@@ -84,7 +84,7 @@ def test_a_missing_file_is_a_missing_warehouse(tmp_path: Path) -> None:
 
 
 def test_a_file_that_is_no_database_is_said_so(tmp_path: Path) -> None:
-    path = tmp_path / "spotify.duckdb"
+    path = tmp_path / "warehouse.duckdb"
     path.write_text("hello")
     store = warehouse.DuckDBWarehouse(path)
     with pytest.raises(warehouse.WarehouseMissing, match="not a DuckDB warehouse"):
@@ -115,7 +115,7 @@ def writer_holding(path: Path) -> Iterator[None]:
 
 
 def test_while_the_pipeline_writes_the_dashboard_says_busy(demo_warehouse: Warehouse, tmp_path: Path) -> None:
-    path = tmp_path / "spotify.duckdb"
+    path = tmp_path / "warehouse.duckdb"
     path.write_bytes(demo_warehouse.path.read_bytes())
     store = warehouse.DuckDBWarehouse(path)
     with writer_holding(path), pytest.raises(warehouse.WarehouseBusy, match="writing"):
@@ -125,7 +125,7 @@ def test_while_the_pipeline_writes_the_dashboard_says_busy(demo_warehouse: Wareh
 
 def test_the_dashboard_never_keeps_the_file_from_the_pipeline(demo_warehouse: Warehouse, tmp_path: Path) -> None:
     """Right after a query, another process can open the file for writing: no connection is left open."""
-    path = tmp_path / "spotify.duckdb"
+    path = tmp_path / "warehouse.duckdb"
     path.write_bytes(demo_warehouse.path.read_bytes())
     store = warehouse.DuckDBWarehouse(path)
     before = store.fingerprint()
@@ -148,9 +148,10 @@ def test_the_warehouse_is_opened_read_only(demo_warehouse: Warehouse) -> None:
 
 
 def test_the_default_file_name_is_no_ambiguity(demo_warehouse: Warehouse) -> None:
-    """A file named spotify.duckdb is a DuckDB catalog `spotify`: names are qualified, nothing is ambiguous."""
-    assert demo_warehouse.path.name == "spotify.duckdb"
-    with duckdb.connect(str(demo_warehouse.path), read_only=True) as direct, pytest.raises(duckdb.BinderException):
-        direct.execute("select count(*) from spotify.users").fetchall()
+    """The first query a person types in the duckdb CLI works on the default file: its catalog is `warehouse`, so
+    `spotify.users` can only be the schema (a file named spotify.duckdb made it ambiguous)."""
+    assert demo_warehouse.path.name == "warehouse.duckdb"
+    with duckdb.connect(str(demo_warehouse.path), read_only=True) as direct:
+        assert direct.execute("select count(*) from spotify.users").fetchone() == (1,)
     store = warehouse.DuckDBWarehouse(demo_warehouse.path)
     assert len(store.run(queries.users.render(store.dialect), {})) == 1

@@ -78,7 +78,7 @@ def dbt(harness: Harness, arguments: list[str], monkeypatch: pytest.MonkeyPatch)
 
 
 def final(harness: Harness, table: str) -> str:
-    """A final table by its full name. The harness's file is `spotify.duckdb`, so DuckDB names its catalog
+    """A final table by its full name. The harness's file is `warehouse.duckdb`, so DuckDB names its catalog
     `spotify` too and a bare `spotify.<table>` is ambiguous (see test_final_tables_are_reachable_by_schema_name)."""
     return f'"{harness.database.stem}"."spotify"."{table}"'
 
@@ -407,7 +407,7 @@ def test_source_freshness_passes_right_after_a_load(built: Built) -> None:
 )
 def test_final_tables_are_reachable_by_schema_name(built: Built) -> None:
     """The warehouse is meant to be queried by hand: `schema.table` must name a final table."""
-    assert built.harness.database.name == "spotify.duckdb", "named as the default warehouse file"
+    assert built.harness.database.name == "warehouse.duckdb", "named as the default warehouse file"
     assert built.harness.query("select count(*) from spotify.users") == [(1,)]
 
 

@@ -156,7 +156,7 @@ def install(point: str) -> None:
 
         dbtRunner.__init__ = init  # type: ignore[method-assign]
     elif kind == "warehouse_write":
-        import spotify_ops.warehouse_access as access
+        import spotify_pipeline.warehouse_access as access
 
         _before(access, "held_for_writing", trigger, kind)  # pipeline.warehouse_held looks it up at call time
     else:
@@ -210,7 +210,7 @@ def pipeline_env(workdir: Path, **extra: str) -> dict[str, str]:
     (workdir / "home").mkdir(parents=True, exist_ok=True)
     env.update(
         HOME=str(workdir / "home"),
-        SPOTIFY_DUCKDB=str(workdir / "spotify.duckdb"),
+        SPOTIFY_DUCKDB=str(workdir / "warehouse.duckdb"),
         SPOTIFY_PIPELINES_DIR=str(workdir / "pipelines"),
         RUNTIME__DLTHUB_TELEMETRY="false",
         PYTHONIOENCODING="utf-8",
@@ -271,7 +271,7 @@ def connect(database: Path) -> Any:
 
 
 def qualified(connection: Any, schema: str, table: str) -> str:
-    """catalog.schema.table: the file `spotify.duckdb` is catalog `spotify`, which a bare `spotify.x` confuses."""
+    """catalog.schema.table: the file `warehouse.duckdb` is catalog `spotify`, which a bare `spotify.x` confuses."""
     (catalog,) = connection.execute("select current_database()").fetchone()
     return f'"{catalog}"."{schema}"."{table}"'
 

@@ -108,7 +108,7 @@ def final_snapshot(database: Path, base_url: str | None = None) -> Snapshot:
     """Every row of every table dbt built in schema `spotify`, without extracted_at and source_load_id."""
     snapshot: Snapshot = {}
     with _connect(database) as connection:
-        # The file spotify.duckdb is the catalog `spotify` too: the schema is named with its catalog.
+        # The file warehouse.duckdb is the catalog `spotify` too: the schema is named with its catalog.
         (catalog,) = connection.execute("select current_database()").fetchone() or ("",)
         for table in _tables(connection, "spotify"):
             kept = [c for c in _columns(connection, "spotify", table) if c not in FINAL_VARYING]
@@ -212,7 +212,7 @@ class Warehouse:
 
     @property
     def database(self) -> Path:
-        return self.workdir / "spotify.duckdb"
+        return self.workdir / "warehouse.duckdb"
 
     @property
     def pipelines_dir(self) -> Path:

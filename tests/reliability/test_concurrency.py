@@ -35,7 +35,7 @@ class Loaded:
 
     @property
     def database(self) -> Path:
-        return self.workdir / "spotify.duckdb"
+        return self.workdir / "warehouse.duckdb"
 
 
 @pytest.fixture

@@ -81,7 +81,7 @@ def families(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Fam
         first = Family(first_server, empty, {}, *_truth_facts(first_server, 50))
         template = root / "after-first-run"
         _clean_run(first.scenario(template))
-        first.reference = harness.snapshot(template / "spotify.duckdb", MARTS)
+        first.reference = harness.snapshot(template / "warehouse.duckdb", MARTS)
 
         later_server.control("POST", "plays", {"count": NEW_PLAYS})
         later_server.control("POST", "playlists/edit", {"add": 3, "remove": 2})
@@ -89,7 +89,7 @@ def families(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Fam
         later = Family(later_server, template, {}, *_truth_facts(later_server, 50 + NEW_PLAYS))
         reference = root / "later-reference"
         _clean_run(later.scenario(reference))
-        later.reference = harness.snapshot(reference / "spotify.duckdb", MARTS)
+        later.reference = harness.snapshot(reference / "warehouse.duckdb", MARTS)
         yield {"first": first, "later": later}
     finally:
         first_server.stop()
@@ -104,7 +104,7 @@ def crash_and_rerun(family: Family, workdir: Path, at: str, transform: bool, los
     env = family.scenario(workdir)
     env["CRASH_REACHED"] = str(workdir / "crash-reached")
     args = ["run"] if transform else ["run", "--no-transform"]
-    database = workdir / "spotify.duckdb"
+    database = workdir / "warehouse.duckdb"
     day = datetime.now(UTC).strftime("%Y-%m-%d")
 
     crashed = harness.run(args, env, crash_at=at)

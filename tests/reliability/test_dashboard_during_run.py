@@ -1,7 +1,7 @@
 """The dashboard and the pipeline on one DuckDB file: a dashboard query never fails a run, a run never crashes a page.
 
 DuckDB lets a process write the file only while no other process has it open, and the dashboard opens it read-only
-for each query. Before spotify_ops/warehouse_access.py, a query that happened to hold the file as the pipeline opened
+for each query. Before warehouse_access.py, a query that happened to hold the file as the pipeline opened
 it failed the run ("Could not set lock on file ... Conflicting lock is held"). Here a run of `python pipeline.py`
 (through tests/reliability/crash_harness.py, which pauses it at known moments, so the overlap is certain, not
 lucky) meets:
@@ -61,7 +61,7 @@ def clean(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clean]:
         template = tmp_path_factory.mktemp("dashboard-during-run") / "template"
         first = harness.run(["run"], Clean(server, template, {}).scenario(template))
         assert first.returncode == 0, harness.described(first)
-        yield Clean(server, template, harness.snapshot(template / "spotify.duckdb", SCHEMAS))
+        yield Clean(server, template, harness.snapshot(template / "warehouse.duckdb", SCHEMAS))
     finally:
         server.stop()
 
@@ -114,7 +114,7 @@ def assert_equals_clean(clean: Clean, database: Path) -> None:
 def test_a_reader_holding_the_file_makes_the_run_wait_not_fail(clean: Clean, tmp_path: Path) -> None:
     """Paused just before it opens the file for writing (at the start: dlt's state; and before dbt build), the run is
     released while this test holds a read-only connection for HOLD_SECONDS, as a slow dashboard query would."""
-    database = tmp_path / "run" / "spotify.duckdb"
+    database = tmp_path / "run" / "warehouse.duckdb"
     points = {"warehouse_write:1": "the start (dlt's state)", "warehouse_write:4": "dbt build"}
     run = PausedRun(["run"], clean.scenario(tmp_path / "run"), list(points), tmp_path)
     try:
@@ -162,7 +162,7 @@ def render_both() -> list[str]:
 def test_pages_show_data_or_busy_while_the_run_loads(
     clean: Clean, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    database = tmp_path / "run" / "spotify.duckdb"
+    database = tmp_path / "run" / "warehouse.duckdb"
     monkeypatch.setenv("SPOTIFY_DUCKDB", str(database))
     monkeypatch.delenv("SPOTIFY_WAREHOUSE", raising=False)
     run = PausedRun(["run", "--no-transform"], clean.scenario(tmp_path / "run"), ["extracted", "load_job:2"], tmp_path)
@@ -196,9 +196,9 @@ def test_a_file_held_beyond_the_wait_ends_the_run_with_exit_75_and_who_holds_it(
     import subprocess
     import sys
 
-    from spotify_ops.warehouse_access import EXIT_LOCKED, WarehouseLocked, open_for_writing
+    from spotify_pipeline.warehouse_access import EXIT_LOCKED, WarehouseLocked, open_for_writing
 
-    database = tmp_path / "spotify.duckdb"
+    database = tmp_path / "warehouse.duckdb"
     duckdb.connect(str(database)).close()
     holder = subprocess.Popen(
         [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1], read_only=True); "

@@ -64,13 +64,13 @@ def export(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Export]:
     shutil.copytree(template, clean)
     imported = harness.run(["import-export", str(path), "--no-transform"], harness.pipeline_env(clean))
     assert imported.returncode == 0, harness.described(imported)
-    counts = play_key_counts(clean / "spotify.duckdb")
+    counts = play_key_counts(clean / "warehouse.duckdb")
     assert counts and set(counts.values()) == {1}
     truth = expected_listening_history(
         library, extended=(None, None), account=None, api=True, extended_field_version=FIELD_VERSION,
         extended_rows_per_file=ROWS_PER_FILE,
     )  # fmt: skip
-    yield Export(path, template, harness.snapshot(clean / "spotify.duckdb"), set(counts), truth)
+    yield Export(path, template, harness.snapshot(clean / "warehouse.duckdb"), set(counts), truth)
 
 
 def play_key_counts(database: Path) -> dict[str, int]:
@@ -102,7 +102,7 @@ def crash_and_reimport(export: Export, workdir: Path, at: str, transform: bool, 
     reached = workdir / "crash-reached"
     env = harness.pipeline_env(workdir, CRASH_REACHED=str(reached))
     args = ["import-export", str(export.path), *([] if transform else ["--no-transform"])]
-    database = workdir / "spotify.duckdb"
+    database = workdir / "warehouse.duckdb"
 
     crashed = harness.run(args, env, crash_at=at)
     assert crashed.returncode == -9, f"the import was not killed at {at}: {harness.described(crashed)}"

@@ -127,8 +127,8 @@ def test_gitignore_covers_every_secret_and_cache_path() -> None:
     cache = config["sources"]["spotify"]["token_cache_path"]
     cache_tmp = str(Path(cache).with_name(f".{Path(cache).name}.tmp"))  # write_private_json's temporary file
     paths = [
-        ".dlt/secrets.toml", cache, cache_tmp, "data/spotify.duckdb", "data/spotify.duckdb.wal",
-        "data/spotify.duckdb.lock", "data/.dlt_pipelines/spotify/state.json", "elsewhere/mine.duckdb",
+        ".dlt/secrets.toml", cache, cache_tmp, "data/warehouse.duckdb", "data/warehouse.duckdb.wal",
+        "data/warehouse.duckdb.lock", "data/.dlt_pipelines/spotify/state.json", "elsewhere/mine.duckdb",
         ".streamlit/secrets.toml", "logs/run.log", "spotify-run.log", ".bqemulator/venv/bin/python", ".env",
     ]  # fmt: skip
     result = subprocess.run(["git", "check-ignore", "--no-index", "-v", *paths], cwd=ROOT, capture_output=True,

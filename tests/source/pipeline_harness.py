@@ -32,7 +32,7 @@ class Harness:
 
     @property
     def database(self) -> Path:
-        return self.workdir / "spotify.duckdb"
+        return self.workdir / "warehouse.duckdb"
 
     def run(self, **options: Any) -> dlt.Pipeline:
         """One `pipeline.run` of the source, as `python pipeline.py` does it."""

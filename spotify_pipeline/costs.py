@@ -435,7 +435,7 @@ def command(
     now = now or dt.datetime.now(dt.UTC)
     try:
         if destination == "bigquery":
-            from spotify_ops import destinations
+            from spotify_pipeline import destinations
 
             resolved = destinations.resolve()
             client = destinations.bigquery_client(resolved)

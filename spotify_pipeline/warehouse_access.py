@@ -7,7 +7,7 @@ set lock on file ... Conflicting lock is held" and the whole run failed with a t
 a laptop could fail the nightly run. Readers never hold the file long, so the pipeline waits (a short backoff, up to
 LOCK_WAIT_SECONDS, saying so in its output) and goes on. Something that holds the file longer (a DuckDB shell left
 open) ends the run with WarehouseLocked, a message naming the holder and exit 75 ("run again later"), like the run
-lock (spotify_ops/run_lock.py), which already keeps two pipelines apart; this is only about readers.
+lock (spotify_pipeline/run_lock.py), which already keeps two pipelines apart; this is only about readers.
 
 How: `held_for_writing` opens the file for writing first (waiting if need be) and keeps that connection for the
 step. DuckDB shares one open database per file within a process when the configuration is the same (read-write, no
