@@ -1,6 +1,6 @@
 """One pipeline run in a fresh Python process, against an emulator running in the caller's process.
 
-The child does what `python pipeline.py run` does (`pipeline.load` of `spotify_source`, limits from
+The child does what `python pipeline.py run` does (`spotify_pipeline.loading.load` of `spotify_source`, limits from
 `.dlt/config.toml`) into the warehouse file and dlt folder of a work directory, and writes back its step times
 (from dlt's trace) and its own peak memory (`ru_maxrss`). A fresh process per run is what makes the memory figure
 mean something: the emulator, the parent's imports and earlier runs are not in it.
@@ -79,7 +79,7 @@ def _child(spec: dict[str, Any]) -> None:
     import dlt  # noqa: F401 - imported before the baseline is taken, as the run needs it anyway
     import duckdb  # noqa: F401
 
-    import pipeline
+    from spotify_pipeline.loading import load
     from spotify_source import spotify_source
 
     import_rss = _peak_rss_mb()
@@ -95,7 +95,7 @@ def _child(spec: dict[str, Any]) -> None:
         )
 
     started = time.perf_counter()
-    result = pipeline.load(source, label="the emulated account (benchmark)")
+    result = load(source, label="the emulated account (benchmark)")
     wall = time.perf_counter() - started
     trace = result["pipeline"].last_trace
     seconds = {step.step: (step.finished_at - step.started_at).total_seconds() for step in trace.steps}

@@ -25,6 +25,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from spotify_source.errors import UserError
+
 DESTINATIONS = ("duckdb", "bigquery")
 DEFAULT_DESTINATION = "duckdb"
 DEFAULT_LOCATION = "EU"
@@ -43,7 +45,7 @@ PARTITIONS: Mapping[str, str] = {
 CLUSTERED_BY_USER = frozenset({"recently_played", "top_tracks", "top_artists"})
 
 
-class DestinationNotConfigured(Exception):
+class DestinationNotConfigured(UserError):
     """BigQuery was chosen but a setting it needs is missing or wrong (exit code 2, like other configuration)."""
 
     exit_code = 2

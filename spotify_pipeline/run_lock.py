@@ -19,11 +19,13 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from spotify_source.errors import UserError
+
 EXIT_LOCKED = 75
 """sysexits' EX_TEMPFAIL: another run is in progress; nothing was done, try again later."""
 
 
-class LockHeld(Exception):
+class LockHeld(UserError):
     """Another pipeline process holds the lock: this one did nothing and exits with EXIT_LOCKED."""
 
     exit_code = EXIT_LOCKED

@@ -25,6 +25,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from spotify_source.errors import UserError
+
 LOCK_WAIT_SECONDS = 10.0
 """How long a run waits for readers; a dashboard query holds the file for milliseconds."""
 
@@ -32,7 +34,7 @@ EXIT_LOCKED = 75
 """sysexits' EX_TEMPFAIL, as the run lock's: nothing failed for good, run again later."""
 
 
-class WarehouseLocked(Exception):
+class WarehouseLocked(UserError):
     """Another process kept the DuckDB file open for longer than LOCK_WAIT_SECONDS."""
 
     exit_code = EXIT_LOCKED

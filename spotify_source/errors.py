@@ -8,10 +8,18 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 
-class SpotifySourceError(Exception):
-    """Base of the errors `pipeline.py` turns into a message and an exit code instead of a traceback."""
+class UserError(Exception):
+    """Base of every error a user can meet and act on (a setting, a login, a refused input, a busy warehouse).
+
+    `pipeline.py` prints its message and exits with its `exit_code`, instead of a traceback. It lives here, in the
+    source, because the source cannot import spotify_pipeline (DESIGN.md, Boundaries) and both need it.
+    """
 
     exit_code = 1
+
+
+class SpotifySourceError(UserError):
+    """Base of the source's own errors: what Spotify (or its configuration, or a data export) made impossible."""
 
 
 class CredentialsMissing(SpotifySourceError):

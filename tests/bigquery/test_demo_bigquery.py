@@ -38,7 +38,7 @@ from google.cloud import bigquery
 import pipeline
 from spotify_emulator.export import write_extended_export
 from spotify_emulator.library import generate
-from spotify_pipeline import costs, destinations
+from spotify_pipeline import costs, destinations, transform
 from tests.bigquery.conftest import DUMMY_TOKEN, BigQueryEmulator
 from tests.bigquery.test_dbt_bigquery import emulator_project, release_dbt_duckdb  # noqa: F401 (fixture)
 
@@ -114,7 +114,7 @@ def run_demo(
         patch.setattr(bigquery.Client, "query", recording_query)
         patch.setattr(bigquery.Client, "query_and_wait", recording_query_and_wait)
         if dbt_project is not None:
-            patch.setattr(pipeline, "DBT_PROJECT", dbt_project)
+            patch.setattr(transform, "DBT_PROJECT", dbt_project)
         try:
             exit_code = pipeline.main(command or [*DEMO, *extra])
         finally:
@@ -213,7 +213,7 @@ def test_demo_on_bigquery_passes(bigquery_demo: Demo) -> None:
     assert f"Loading the emulated account into BigQuery project {PROJECT} (EU)" in bigquery_demo.output
     assert "3/3 loading into BigQuery" in bigquery_demo.output
     assert re.search(r"^  recently_played\s+[1-9]\d*$", bigquery_demo.output, re.M), "the summary found no plays"
-    assert f"SPOTIFY_WAREHOUSE=bigquery SPOTIFY_BIGQUERY_PROJECT={PROJECT}" in bigquery_demo.output
+    assert f"SPOTIFY_DESTINATION=bigquery SPOTIFY_BIGQUERY_PROJECT={PROJECT}" in bigquery_demo.output
     dbt_jobs = [sql for sql in bigquery_demo.statements if '/* {"app": "dbt"' in sql]
     assert dbt_jobs, "dbt did not run against BigQuery"
 

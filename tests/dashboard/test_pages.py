@@ -15,9 +15,9 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import pipeline
 from spotify_emulator import EmulatorServer
 from spotify_emulator.faults import FaultSettings
+from spotify_pipeline import transform
 from tests.dashboard.conftest import APP, Warehouse, release_dbt_connection
 from tests.source.pipeline_harness import make_harness
 
@@ -376,7 +376,7 @@ def warned_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SPOTIFY_DUCKDB", str(harness.database))
         try:
-            assert pipeline.run_dbt(["build"]), "the build should have warned"
+            assert transform.run_dbt(["build"]), "the build should have warned"
         finally:
             release_dbt_connection()
     return Warehouse(harness.database, "extended")

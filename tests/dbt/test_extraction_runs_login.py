@@ -10,8 +10,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-import pipeline
 from spotify_emulator import EmulatorServer
+from spotify_pipeline import transform
 from spotify_source.auth import LoginRecord, store_login
 from tests.source.pipeline_harness import Harness
 
@@ -38,11 +38,11 @@ def test_login_age_reaches_staging_and_old_warehouses_still_build(
     harness.run()
     monkeypatch.setenv("SPOTIFY_DUCKDB", str(harness.database))
 
-    pipeline.run_dbt(["build", "--select", STAGING])
+    transform.run_dbt(["build", "--select", STAGING])
     assert staged(harness) == [(user_id, logged_in_at, logged_in_at + timedelta(days=182))]
 
     with duckdb.connect(str(harness.database)) as connection:
         for column in ("logged_in_at", "refresh_token_expires_at"):
             connection.execute(f"alter table spotify_raw.extraction_runs drop column {column}")
-    pipeline.run_dbt(["build", "--select", STAGING])
+    transform.run_dbt(["build", "--select", STAGING])
     assert staged(harness) == [(user_id, None, None)]

@@ -21,6 +21,7 @@ import pytest
 import pipeline
 from spotify_emulator.export import expected_listening_history, write_account_export, write_extended_export
 from spotify_emulator.library import Library, generate
+from spotify_pipeline import transform
 
 ROOT = Path(pipeline.__file__).resolve().parent
 PROFILE = "small"
@@ -40,7 +41,7 @@ class Warehouse:
         return captured.out
 
     def build(self, *args: str) -> None:
-        pipeline.run_dbt(["build", *args])
+        transform.run_dbt(["build", *args])
 
     def rows(self, sql: str) -> list[tuple[Any, ...]]:
         with duckdb.connect(str(self.path), read_only=True) as connection:
@@ -188,4 +189,4 @@ def test_incremental_unit_test_runs_once_the_table_exists(warehouse: Warehouse) 
     """The one unit test that reads `this` is left out of `dbt build` (selectors.yml); it runs here, after one."""
     warehouse.cli("demo", "--profile", PROFILE, "--seed", "4", "--no-export", "--no-transform")
     warehouse.build()
-    pipeline.run_dbt(["test", "--select", "tag:needs_built_table"])
+    transform.run_dbt(["test", "--select", "tag:needs_built_table"])

@@ -19,8 +19,8 @@ import duckdb
 import pytest
 import yaml
 
-import pipeline
 from spotify_emulator import EmulatorServer
+from spotify_pipeline import transform
 from tests.source.pipeline_harness import LIMITS, Expected, Harness, expected, make_harness
 
 Row = tuple[Any, ...]
@@ -28,7 +28,7 @@ Row = tuple[Any, ...]
 MODES = ["extended", "development"]
 # Every fourth seed's user has `display_name: null` (seed % 4 == 3): the users table then sees that deviation too.
 SEED = 3
-MARTS_DIR = pipeline.DBT_PROJECT / "models" / "marts"
+MARTS_DIR = transform.DBT_PROJECT / "models" / "marts"
 
 # What each table check reads: the columns the ground truth can tell, timestamps as text or unix ms so the
 # comparison does not depend on how the driver renders time zones.
@@ -72,9 +72,9 @@ def documented_models() -> dict[str, list[str]]:
 
 
 def dbt(harness: Harness, arguments: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    """`pipeline.run_dbt` on the harness's warehouse, as the CLI runs it after a load."""
+    """`transform.run_dbt` on the harness's warehouse, as the CLI runs it after a load."""
     monkeypatch.setenv("SPOTIFY_DUCKDB", str(harness.database))  # run_dbt reads it through warehouse_path()
-    pipeline.run_dbt(arguments)  # also closes dbt-duckdb's hold on the file, so checks can read it
+    transform.run_dbt(arguments)  # also closes dbt-duckdb's hold on the file, so checks can read it
 
 
 def final(harness: Harness, table: str) -> str:

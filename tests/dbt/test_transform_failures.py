@@ -8,8 +8,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-import pipeline
 from spotify_emulator import EmulatorServer
+from spotify_pipeline import transform
 from tests.source.pipeline_harness import make_harness
 
 
@@ -19,7 +19,7 @@ def test_a_failing_data_test_fails_the_transform_with_dbts_message(
     harness = make_harness(start_emulator(profile="small", seed=5), tmp_path)
     harness.run()
     monkeypatch.setenv("SPOTIFY_DUCKDB", str(harness.database))
-    pipeline.run_dbt(["build"])
+    transform.run_dbt(["build"])
     with duckdb.connect(str(harness.database)) as connection:  # a play from the future: a clock gone wrong upstream
         connection.execute(
             "insert into spotify_raw.recently_played"
@@ -27,8 +27,8 @@ def test_a_failing_data_test_fails_the_transform_with_dbts_message(
             " select user_id, now() + interval 3 day, track_id, extracted_at, _dlt_load_id, 'future-play'"
             " from spotify_raw.recently_played limit 1"
         )
-    with pytest.raises(pipeline.TransformFailed) as failure:
-        pipeline.run_dbt(["build"])
+    with pytest.raises(transform.TransformFailed) as failure:
+        transform.run_dbt(["build"])
     message = str(failure.value)
     assert "not_in_future_recently_played_played_at" in message
     assert failure.value.exit_code == 5
@@ -42,7 +42,7 @@ def test_docs_generate(
     harness = make_harness(start_emulator(profile="small", seed=5, mode="development"), tmp_path)
     harness.run()
     monkeypatch.setenv("SPOTIFY_DUCKDB", str(harness.database))
-    pipeline.run_dbt(["build"])
-    pipeline.run_dbt(["docs", "generate"])
-    catalog = pipeline.DBT_PROJECT / "target" / "catalog.json"
+    transform.run_dbt(["build"])
+    transform.run_dbt(["docs", "generate"])
+    catalog = transform.DBT_PROJECT / "target" / "catalog.json"
     assert catalog.exists() and '"model.spotify_warehouse.track_audio_features"' in catalog.read_text()

@@ -15,7 +15,7 @@ from typing import Any
 import duckdb
 import pytest
 
-import pipeline
+from spotify_pipeline.export_import import export_pipeline
 from tests.export.rows import (
     ACCOUNT,
     EXTENDED,
@@ -241,8 +241,8 @@ def test_what_a_killed_import_left_extracted_is_never_loaded(tmp_path: Path, cli
     warehouse = tmp_path / "warehouse.duckdb"
     assert cli("import-export", str(write_zip(tmp_path / "good.zip", GOOD)), "--no-transform")[0] == 0
     leftover = {f"{EXTENDED}/Streaming_History_Audio_2011.json": [extended_row("2024", "2011-01-01T00:00:00Z")]}
-    pipeline.export_pipeline().extract(spotify_export(str(write_folder(tmp_path / "killed", leftover))))
-    assert pipeline.export_pipeline().has_pending_data
+    export_pipeline().extract(spotify_export(str(write_folder(tmp_path / "killed", leftover))))
+    assert export_pipeline().has_pending_data
 
     code, _, _ = cli("import-export", str(write_zip(tmp_path / "good.zip", GOOD)), "--no-transform")
     assert code == 0

@@ -13,7 +13,7 @@ the chosen moment. The points, and why each is a moment a laptop could die at:
                     the window where a resumed load runs a job a second time
     dbt_node:N      dbt finished N nodes (models, tests) of `dbt build`
     dbt_model:NAME  dbt finished building the model NAME (its data tests not run yet): by name, as node numbers move
-    warehouse_write:N  the run is about to open the DuckDB file for writing the N-th time (pipeline.warehouse_held:
+    warehouse_write:N  the run is about to open the DuckDB file for writing the N-th time (loading.warehouse_held:
                     `run` 1 dlt's state, 2 load, 3 summary, 4 dbt; `import-export` 1 rows before, 2 dlt's state,
                     3 load, 4 rows after, 5 dbt): nothing of the run holds the file at that moment
 
@@ -158,7 +158,7 @@ def install(point: str) -> None:
     elif kind == "warehouse_write":
         import spotify_pipeline.warehouse_access as access
 
-        _before(access, "held_for_writing", trigger, kind)  # pipeline.warehouse_held looks it up at call time
+        _before(access, "held_for_writing", trigger, kind)  # loading.warehouse_held looks it up at call time
     else:
         raise ValueError(f"unknown crash point {point!r}")
 
