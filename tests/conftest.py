@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
 from spotify_emulator import EmulatorServer
+from tests.cli_harness import Cli, TelemetrySink
 
 # Tests talk to 127.0.0.1 only: no dlt telemetry, and dlt runs resources in the order the source relies on.
 os.environ["RUNTIME__DLTHUB_TELEMETRY"] = "false"
@@ -61,3 +63,21 @@ def spotify_client(start_emulator: Callable[..., EmulatorServer]) -> Callable[..
         return connect(start_emulator(**fields))
 
     return make
+
+
+# --- `python pipeline.py ...` as a subprocess (tests/cli_harness.py) -------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def telemetry_sink() -> Iterator[TelemetrySink]:
+    """One local stand-in for dlt's telemetry endpoint for the whole session; each Cli records its own hits."""
+    sink = TelemetrySink()
+    yield sink
+    sink.close()
+
+
+@pytest.fixture
+def cli(tmp_path: Path, telemetry_sink: TelemetrySink) -> Cli:
+    """`cli("demo", "--profile", "small")` runs `python pipeline.py ...` in a subprocess with a warehouse, dlt folder
+    and HOME of this test's own; returns the CompletedProcess (`cli.start(...)` for a Popen)."""
+    return Cli(tmp_path, telemetry_sink)

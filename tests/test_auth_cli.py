@@ -14,7 +14,7 @@ import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
@@ -26,22 +26,9 @@ import requests
 from spotify_emulator import EmulatorServer
 from spotify_source.auth import LoginRecord, store_login
 from spotify_source.settings import REFRESH_TOKEN_LIFETIME_DAYS, SCOPES
-from tests.test_pipeline_cli import ROOT, Cli, _start_sink, _TelemetrySink, assert_no_traceback, described, query
+from tests.cli_harness import ROOT, Cli, assert_no_traceback, described, query
 
 LOCKED = 75
-
-
-@pytest.fixture(scope="module")
-def sink() -> Iterator[_TelemetrySink]:
-    started = _start_sink()
-    yield started
-    started.shutdown()
-    started.server_close()
-
-
-@pytest.fixture
-def cli(tmp_path: Path, sink: _TelemetrySink) -> Cli:
-    return Cli(tmp_path, sink)
 
 
 @pytest.fixture
@@ -64,14 +51,7 @@ class AuthProcess:
     """`pipeline.py auth --no-browser` running; its output is collected by a thread so the pipe never fills."""
 
     def __init__(self, cli: Cli, *args: str, **env: str) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "pipeline.py", "auth", "--no-browser", *args],
-            cwd=ROOT,
-            env=cli.env(**env),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        self.process = cli.start("auth", "--no-browser", *args, **env)
         self.lines: list[str] = []
         self._url = threading.Event()
         self._reader = threading.Thread(target=self._read, daemon=True)

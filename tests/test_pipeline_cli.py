@@ -2,140 +2,30 @@
 
 The other suites call the source in-process; only here do argument parsing, `main()`'s error handling (a message
 and an exit code instead of a traceback) and the printed summary get exercised. Every run writes into pytest's
-tmp_path (`SPOTIFY_DUCKDB`, `SPOTIFY_PIPELINES_DIR`, a temporary HOME) so the repo's data/ is never touched, and
-every address is 127.0.0.1: the emulator for Spotify, and a local recorder for dlt's telemetry, which would
-otherwise go to the internet.
+tmp_path (the `cli` fixture, tests/cli_harness.py) so the repo's data/ is never touched, and every address is
+127.0.0.1: the emulator for Spotify, and a local recorder for dlt's telemetry, which would otherwise go to the
+internet.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
-import sys
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import pytest
 
 from spotify_emulator import EmulatorServer
 from spotify_emulator.library import generate
+from tests.cli_harness import ROOT, Cli, TelemetrySink, assert_no_traceback, described, emulator_env, query
 
-ROOT = Path(__file__).resolve().parents[1]
-SUBPROCESS_TIMEOUT = 120
 RAW_SUMMARY_TABLES = ("users", "playlists", "playlist_items", "tracks", "artists", "audio_features",
                       "recently_played", "top_tracks", "top_artists", "saved_tracks", "episodes")  # fmt: skip
-# Only what an interpreter needs: anything else in the developer's environment (SOURCES__SPOTIFY__*, bare
-# CLIENT_ID / REFRESH_TOKEN, which dlt also looks up, DLT_DATA_DIR ...) could configure the run behind our back.
-PASSED_THROUGH = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "SYSTEMROOT")
-
-
-class _TelemetryRecorder(BaseHTTPRequestHandler):
-    """Stands in for dlt's telemetry endpoint so no test reaches the internet, and records what dlt sends."""
-
-    server: _TelemetrySink
-
-    def _record(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        self.server.hits.append(f"{self.command} {self.path} {self.rfile.read(length)[:200]!r}")
-        self.send_response(200)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    do_GET = do_POST = do_PUT = _record
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Silent: pytest shows stderr of failing tests, and these lines would only be noise."""
-
-
-class _TelemetrySink(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _TelemetryRecorder)
-        self.hits: list[str] = []
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-
-@dataclass
-class Cli:
-    """Runs `python pipeline.py ...` with its own warehouse, dlt folder and HOME under one directory."""
-
-    workdir: Path
-    telemetry: _TelemetrySink
-
-    @property
-    def warehouse(self) -> Path:
-        return self.workdir / "warehouse" / "warehouse.duckdb"
-
-    def env(self, **extra: str) -> dict[str, str]:
-        home = self.workdir / "home"
-        home.mkdir(parents=True, exist_ok=True)
-        env = {name: os.environ[name] for name in PASSED_THROUGH if name in os.environ}
-        env.update(
-            HOME=str(home),
-            SPOTIFY_DUCKDB=str(self.warehouse),
-            SPOTIFY_PIPELINES_DIR=str(self.workdir / "dlt_pipelines"),
-            RUNTIME__DLTHUB_TELEMETRY_ENDPOINT=self.telemetry.url,
-            PYTHONIOENCODING="utf-8",
-        )
-        env.update(extra)
-        return env
-
-    def __call__(self, *args: str, **extra_env: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "pipeline.py", *args],
-            cwd=ROOT,
-            env=self.env(**extra_env),
-            capture_output=True,
-            text=True,
-            timeout=SUBPROCESS_TIMEOUT,
-            check=False,
-        )
-
-
-def _start_sink() -> _TelemetrySink:
-    sink = _TelemetrySink()
-    threading.Thread(target=sink.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
-    return sink
-
-
-@pytest.fixture(scope="module")
-def telemetry() -> Iterator[_TelemetrySink]:
-    sink = _start_sink()
-    yield sink
-    sink.shutdown()
-    sink.server_close()
-
-
-@pytest.fixture
-def cli(tmp_path: Path, telemetry: _TelemetrySink) -> Cli:
-    return Cli(tmp_path, telemetry)
-
-
-def described(result: subprocess.CompletedProcess[str]) -> str:
-    """Both streams, for assertion messages: a failed CLI test is only debuggable with what the user saw."""
-    return f"exit {result.returncode}\n--- stdout ---\n{result.stdout}\n--- stderr ---\n{result.stderr}"
-
-
-def assert_no_traceback(result: subprocess.CompletedProcess[str]) -> None:
-    assert "Traceback" not in result.stdout + result.stderr, described(result)
-
-
-def query(database: Path, sql: str) -> list[tuple[Any, ...]]:
-    with duckdb.connect(str(database), read_only=True) as connection:
-        connection.execute("SET TimeZone='UTC'")
-        return connection.execute(sql).fetchall()
 
 
 def raw_table_counts(database: Path) -> dict[str, int]:
@@ -169,14 +59,11 @@ class DemoRun:
 
 
 @pytest.fixture(scope="module")
-def demo_seed_1(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoRun]:
+def demo_seed_1(tmp_path_factory: pytest.TempPathFactory, telemetry_sink: TelemetrySink) -> DemoRun:
     """One `demo --profile small --seed 1`, shared by the tests that only read what it did (it is the slow part)."""
-    sink = _start_sink()
-    cli = Cli(tmp_path_factory.mktemp("demo-seed-1"), sink)
+    cli = Cli(tmp_path_factory.mktemp("demo-seed-1"), telemetry_sink)
     result = cli("demo", "--profile", "small", "--seed", "1")
-    yield DemoRun(result, cli.warehouse, list(sink.hits))
-    sink.shutdown()
-    sink.server_close()
+    return DemoRun(result, cli.warehouse, cli.telemetry_hits)
 
 
 def test_demo_exits_0_and_prints_the_summary(demo_seed_1: DemoRun) -> None:
@@ -233,14 +120,14 @@ def test_demo_development_tier_says_so(cli: Cli) -> None:
     assert "Transform skipped (--no-transform)." in result.stdout
 
 
-def test_second_demo_into_the_same_warehouse_adds_only_a_run_row(tmp_path: Path, telemetry: _TelemetrySink) -> None:
+def test_second_demo_into_the_same_warehouse_adds_only_a_run_row(tmp_path: Path, cli: Cli) -> None:
     """Merge keys and incremental cursors make a repeated load idempotent; only the run log grows.
 
     Should the demo's history end at the current hour (it has; top lists are also keyed by date), a pair of runs
     straddling an hour boundary would legitimately see new plays: such a pair is discarded and run again.
     """
     for attempt in range(2):
-        cli = Cli(tmp_path / f"attempt-{attempt}", telemetry)
+        cli = cli.elsewhere(tmp_path / f"attempt-{attempt}")
         hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
         first = cli("demo", "--profile", "small", "--seed", "1", "--no-transform")
         assert first.returncode == 0, described(first)
@@ -284,18 +171,6 @@ def test_run_options_work_without_the_run_command(cli: Cli) -> None:
 
 
 # --- run, against the emulator (configured through env vars only) -------------------------------------------------
-
-
-def emulator_env(server: EmulatorServer, refresh_token: str, cache: Path, **extra: str) -> dict[str, str]:
-    """What a user would put in secrets.toml, as the env vars dlt reads in its place."""
-    return {
-        "SOURCES__SPOTIFY__API_BASE_URL": server.api_url,
-        "SOURCES__SPOTIFY__ACCOUNTS_BASE_URL": server.url,
-        "SOURCES__SPOTIFY__CLIENT_ID": server.settings.accounts.client_id,
-        "SOURCES__SPOTIFY__REFRESH_TOKEN": refresh_token,
-        "SOURCES__SPOTIFY__TOKEN_CACHE_PATH": str(cache),
-        **extra,
-    }
 
 
 def test_run_against_the_emulator_keeps_tokens_secret(

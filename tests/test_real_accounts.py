@@ -22,10 +22,11 @@ import pipeline
 from spotify_emulator import EmulatorServer
 from spotify_emulator.export import expected_listening_history, write_account_export, write_extended_export
 from spotify_emulator.library import generate
+from spotify_pipeline import transform
+from tests.cli_harness import Cli, assert_no_traceback, described, emulator_env
 from tests.dashboard.conftest import APP, Warehouse, build_demo, run_in_process
 from tests.dashboard.test_pages import PAGES
 from tests.dbt.test_marts import documented_models
-from tests.test_pipeline_cli import Cli, _start_sink, assert_no_traceback, described, emulator_env
 
 AWKWARD = ["empty", "no-playlists", "no-likes", "no-plays", "followed-only"]
 MODES = ["extended", "development"]
@@ -151,7 +152,7 @@ def test_dbt_build_on_a_new_warehouse_builds_every_table_empty(tmp_path: Path) -
     result = subprocess.run(
         [str(dbt), "build", "--profiles-dir", ".", "--target-path", str(tmp_path / "target"),
          "--log-path", str(tmp_path / "logs")],
-        cwd=pipeline.DBT_PROJECT, env=env, capture_output=True, text=True, timeout=300, check=False,
+        cwd=transform.DBT_PROJECT, env=env, capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout[-3000:]
     tables = final_tables(database)
@@ -166,22 +167,16 @@ def test_dbt_build_on_a_new_warehouse_builds_every_table_empty(tmp_path: Path) -
 
 @pytest.mark.parametrize("mode", MODES)
 def test_run_on_an_empty_account_exits_0(
-    mode: str, tmp_path: Path, start_emulator: Callable[..., EmulatorServer]
+    mode: str, tmp_path: Path, cli: Cli, start_emulator: Callable[..., EmulatorServer]
 ) -> None:
-    sink = _start_sink()
-    try:
-        cli = Cli(tmp_path, sink)
-        server = start_emulator(profile="empty", mode=mode)
-        login = server.login()
-        result = cli("run", **emulator_env(server, login["refresh_token"], tmp_path / "cache" / "token-cache.json"))
-        assert result.returncode == 0, described(result)
-        assert_no_traceback(result)
-        assert final_tables(cli.warehouse) == documented_models()
-        second = cli("run", **emulator_env(server, login["refresh_token"], tmp_path / "cache" / "token-cache.json"))
-        assert second.returncode == 0, described(second)
-    finally:
-        sink.shutdown()
-        sink.server_close()
+    server = start_emulator(profile="empty", mode=mode)
+    login = server.login()
+    result = cli("run", **emulator_env(server, login["refresh_token"], tmp_path / "cache" / "token-cache.json"))
+    assert result.returncode == 0, described(result)
+    assert_no_traceback(result)
+    assert final_tables(cli.warehouse) == documented_models()
+    second = cli("run", **emulator_env(server, login["refresh_token"], tmp_path / "cache" / "token-cache.json"))
+    assert second.returncode == 0, described(second)
 
 
 def test_demo_offers_every_emulator_profile() -> None:
