@@ -21,12 +21,15 @@ from pathlib import Path
 
 from spotify_pipeline import settings  # only paths and env: `--help` imports neither dlt nor dbt
 
-EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 130
+EXIT_OK, EXIT_INTERRUPTED = 0, 130
 COMMANDS = ("run", "demo", "costs", "import-export", "auth", "status")
 LOCKED_COMMANDS = ("run", "demo", "import-export", "auth")
 """Commands that write (the warehouse, dlt's state, the token cache): one process at a time (see run_lock)."""
 DEMO_PROFILES = ("small", "reference", "large", "empty", "no-playlists", "no-likes", "no-plays", "followed-only")
 """The emulator's libraries (spotify_emulator/profiles.py), named here so `--help` needs no emulator import."""
+
+
+# Each command imports its steps when it runs: after prepare_dlt() has set dlt's env, and `--help` stays instant.
 
 
 def command_run(args: argparse.Namespace) -> int:
