@@ -9,7 +9,10 @@ internet.
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import json
+import pkgutil
 import re
 import subprocess
 from collections.abc import Callable
@@ -20,8 +23,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
+import spotify_pipeline
+import spotify_source
 from spotify_emulator import EmulatorServer
 from spotify_emulator.library import generate
+from spotify_source.errors import UserError
 from tests.cli_harness import ROOT, Cli, TelemetrySink, assert_no_traceback, described, emulator_env, query
 
 RAW_SUMMARY_TABLES = ("users", "playlists", "playlist_items", "tracks", "artists", "audio_features",
@@ -246,3 +252,24 @@ def test_help(cli: Cli, args: tuple[str, ...], mentions: tuple[str, ...]) -> Non
 def test_top_level_help_mentions_the_default_commands_options(cli: Cli) -> None:
     result = cli("--help")
     assert "--no-transform" in result.stdout
+
+
+# --- errors ------------------------------------------------------------------------------------------------------
+
+HANDLED_WHERE_RAISED = {"spotify_pipeline.costs.CostsUnavailable"}
+"""`costs.command` reports it itself: the dashboard shows the same report and must not import the source."""
+
+
+def test_every_error_with_an_exit_code_is_a_user_error() -> None:
+    """pipeline.py turns errors into exit codes in one `except UserError`: an error class that carries an exit code
+    but is not a UserError would reach the user as a traceback."""
+    errors = {}
+    for package in (spotify_pipeline, spotify_source):
+        for found in pkgutil.walk_packages(package.__path__, f"{package.__name__}."):
+            module = importlib.import_module(found.name)
+            for name, value in vars(module).items():
+                if inspect.isclass(value) and issubclass(value, BaseException) and value.__module__ == found.name:
+                    errors[f"{found.name}.{name}"] = value
+    with_codes = {name for name, error in errors.items() if isinstance(getattr(error, "exit_code", None), int)}
+    assert {"spotify_pipeline.transform.TransformFailed", "spotify_source.errors.LoginExpired"} <= with_codes
+    assert {name for name in with_codes if not issubclass(errors[name], UserError)} == HANDLED_WHERE_RAISED
