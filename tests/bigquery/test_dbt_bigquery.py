@@ -322,6 +322,8 @@ def test_bigquery_compile_has_no_duckdb_only_sql(bigquery_compile: DbtRun, duckd
     assert "date(played_at, 'UTC')" in recently_played
 
 
+# The first test to use bigquery_build pays for it: a whole `dbt build` (~250 nodes, a query each on the emulator).
+@pytest.mark.timeout(600)
 def test_build_on_bigquery_matches_duckdb(
     bigquery_build: DbtRun, bigquery_raw: BigQueryEmulator, duckdb_build: tuple[Path, DbtRun]
 ) -> None:

@@ -1,22 +1,23 @@
 {#-
     One row per play, from all three origins: the API's recently played (`api`), the extended streaming history
-    (`extended_export`) and the account-data export (`account_export`). A play found in several origins appears once:
+    (`extended_export`) and the account-data export (`account_export`). A play found in several origins appears once.
+    Each step is a model of its own (views in spotify_staging), so each can be read and unit-tested alone:
 
-    - extended <-> API: the same track, the export's `ts` within `listening_match_window_seconds` of the API's
-      `played_at` (both mark when the stream ended); each side matched at most once, nearest first.
-    - account <-> extended: the same minute (account data keeps only minutes) and the same `ms_played`; rows that
-      are alike in both are paired in order, so repeated plays stay separate.
-    - account <-> API (plays the extended export does not cover): the same minute, track name and artist name,
-      paired in order.
-    The richest origin describes the play (extended, then API, then account data); `played_at` is the API's when
-    known (millisecond precision), else the export's. Repeated rows of one extended play (same `ts` and URI) are one
-    play: the row with the longest `ms_played` is kept.
+    - the origins: int_listening__api_plays (named by their track), int_listening__extended_plays (repeated rows
+      of one play collapsed), int_listening__account_plays;
+    - the matchers: int_listening__extended_api_matches (same track within `listening_match_window_seconds`,
+      nearest first), int_listening__account_extended_matches (same minute and `ms_played`, in order),
+      int_listening__account_api_matches (same minute, track and artist name, for what the extended export lacks).
+    Here the matched rows become one play: the richest origin describes it (extended, then API, then account data);
+    `played_at` is the API's when known (millisecond precision), else the export's; an account-only play takes the
+    id of a known track with the same name and primary artist.
 
-    Incremental: a build recomputes only the UTC days that received raw rows since the last build (the newest dlt
-    load it has seen is kept in `source_load_id`), widened by the match window at midnight, and replaces those days
-    whole (delete+insert on DuckDB, partition overwrite on BigQuery, where the table is partitioned by the UTC day
-    of `played_at`, i.e. by `played_date`, so that the dashboard's filters on `played_at` prune). A play matched across midnight to a row of a
-    day that is not rebuilt, or a track learnt later for an old account-only play, is settled by `--full-refresh`.
+    Incremental: a build replaces only the UTC days that received raw rows since the last build (the newest dlt
+    load it has seen is kept in `source_load_id`), widened by the match window at midnight (delete+insert on DuckDB,
+    partition overwrite on BigQuery, where the table is partitioned by the UTC day of `played_at`, i.e. by
+    `played_date`, so that the dashboard's filters on `played_at` prune). The matchers see every play, so a rebuilt
+    day holds what a full build would; a track learnt later for an old account-only play is settled by
+    `--full-refresh`.
 -#}
 {{
     config(
@@ -35,12 +36,33 @@
 {%- set window = var('listening_match_window_seconds') -%}
 {%- set float = spotify_type('float') -%}
 
-with api_all as (
-    select * from {{ ref('stg_spotify__recently_played') }}
+{#- The three origins and the three matchers are the int_listening__* models; here they become one row per play. -#}
+with api as (
+    select * from {{ ref('int_listening__api_plays') }}
 ),
 
-export_all as (
-    select * from {{ ref('stg_spotify__export_streams') }}
+extended as (
+    select * from {{ ref('int_listening__extended_plays') }}
+),
+
+account as (
+    select * from {{ ref('int_listening__account_plays') }}
+),
+
+extended_api as (
+    select * from {{ ref('int_listening__extended_api_matches') }}
+),
+
+account_extended as (
+    select * from {{ ref('int_listening__account_extended_matches') }}
+),
+
+account_api as (
+    select * from {{ ref('int_listening__account_api_matches') }}
+),
+
+tracks as (
+    select track_id, track_name, primary_artist_name from {{ ref('tracks') }}
 ),
 
 {% if is_incremental() %}
@@ -49,11 +71,14 @@ last_build as (
 ),
 
 new_moments as (
-    select played_at as moment from api_all
-    where cast(load_id as {{ float }}) > (select load_id from last_build)
+    select played_at as moment from api
+    where load_id > (select load_id from last_build)
     union all
-    select ended_at as moment from export_all
-    where cast(load_id as {{ float }}) > (select load_id from last_build)
+    select ended_at as moment from extended
+    where load_number > (select load_id from last_build)
+    union all
+    select ended_at as moment from account
+    where load_number > (select load_id from last_build)
 ),
 
 affected_day_candidates as (
@@ -69,155 +94,18 @@ affected_days as (
 ),
 {% endif %}
 
-tracks as (
-    select track_id, track_name, primary_artist_name, album_name from {{ ref('tracks') }}
-),
-
-api as (
-    select
-        api_all.user_id,
-        api_all.played_at,
-        api_all.track_id,
-        api_all.context_type,
-        api_all.context_uri,
-        cast(api_all.load_id as {{ float }}) as load_id,
-        tracks.track_name,
-        tracks.primary_artist_name as artist_name,
-        tracks.album_name,
-        {{ utc_minute('api_all.played_at') }} as played_minute,
-        lower(tracks.track_name) as track_key,
-        lower(tracks.primary_artist_name) as artist_key
-    from api_all
-    left join tracks on tracks.track_id = api_all.track_id
-    {% if is_incremental() %}
-    where {{ utc_date('api_all.played_at') }} in (select day from affected_days)
-    {% endif %}
-),
-
-export_rows as (
-    select *, cast(load_id as {{ float }}) as load_number
-    from export_all
-    {% if is_incremental() %}
-    where {{ utc_date('ended_at') }} in (select day from affected_days)
-    {% endif %}
-),
-
-extended_ranked as (
-    select
-        *,
-        row_number() over (
-            partition by
-                user_id, ended_at,
-                coalesce(track_uri, episode_uri, audiobook_chapter_uri, audiobook_uri, play_key)
-            order by ms_played desc, play_key
-        ) as repeat_rank
-    from export_rows
-    where export_kind = 'extended'
-),
-
-extended as (
-    select * from extended_ranked where repeat_rank = 1
-),
-
-account as (
-    select * from export_rows where export_kind = 'account'
-),
-
--- extended <-> API: nearest pairs of the same track within the window, each side once.
-extended_api_candidates as (
-    select
-        extended.play_key,
-        api.user_id,
-        api.played_at as api_played_at,
-        abs({{ seconds_between('api.played_at', 'extended.ended_at') }}) as distance
-    from extended
-    inner join api
-        on api.user_id = extended.user_id
-        and api.track_id = extended.track_id
-        and extended.ended_at >= {{ add_seconds('api.played_at', -1 * window) }}
-        and extended.ended_at <= {{ add_seconds('api.played_at', window) }}
-),
-
-extended_api_ranked as (
-    select
-        *,
-        row_number() over (partition by play_key order by distance, api_played_at) as extended_rank,
-        row_number() over (partition by user_id, api_played_at order by distance, play_key) as api_rank
-    from extended_api_candidates
-),
-
-extended_api as (
-    select play_key, user_id, api_played_at from extended_api_ranked where extended_rank = 1 and api_rank = 1
-),
-
--- account <-> extended: same minute, same ms_played, paired in order.
-extended_by_minute as (
-    select
-        play_key,
-        user_id,
-        {{ utc_minute('ended_at') }} as played_minute,
-        ms_played,
-        row_number() over (
-            partition by user_id, {{ utc_minute('ended_at') }}, ms_played order by ended_at, play_key
-        ) as nth
-    from extended
-),
-
-account_by_minute as (
-    select
-        play_key,
-        user_id,
-        ended_at as played_minute,
-        ms_played,
-        row_number() over (partition by user_id, ended_at, ms_played order by play_key) as nth
-    from account
-),
-
-account_extended as (
-    select account_by_minute.play_key as account_key, extended_by_minute.play_key as extended_key
-    from account_by_minute
-    inner join extended_by_minute
-        on extended_by_minute.user_id = account_by_minute.user_id
-        and extended_by_minute.played_minute = account_by_minute.played_minute
-        and extended_by_minute.ms_played = account_by_minute.ms_played
-        and extended_by_minute.nth = account_by_minute.nth
-),
-
--- account <-> API, for the plays the extended export does not hold: same minute and names, paired in order.
 api_unmatched as (
-    select
-        api.*,
-        row_number() over (
-            partition by api.user_id, api.played_minute, api.track_key, api.artist_key order by api.played_at
-        ) as nth
+    select api.*
     from api
     left join extended_api on extended_api.user_id = api.user_id and extended_api.api_played_at = api.played_at
     where extended_api.play_key is null
 ),
 
 account_unmatched as (
-    select
-        account.*,
-        lower(account.track_name) as track_key,
-        lower(account.artist_name) as artist_key,
-        row_number() over (
-            partition by account.user_id, account.ended_at, lower(account.track_name), lower(account.artist_name)
-            order by account.play_key
-        ) as nth
+    select account.*
     from account
     left join account_extended on account_extended.account_key = account.play_key
     where account_extended.account_key is null
-),
-
-account_api as (
-    select account_unmatched.play_key as account_key, api_unmatched.user_id, api_unmatched.played_at
-    from account_unmatched
-    inner join api_unmatched
-        on api_unmatched.user_id = account_unmatched.user_id
-        and api_unmatched.played_minute = account_unmatched.ended_at
-        and api_unmatched.track_key = account_unmatched.track_key
-        and api_unmatched.artist_key = account_unmatched.artist_key
-        and api_unmatched.nth = account_unmatched.nth
 ),
 
 -- Account data names tracks but has no id: a known track with the same name and primary artist lends its id.
@@ -388,3 +276,6 @@ select
     is_incognito,
     cast(source_load_id as {{ float }}) as source_load_id
 from plays
+{% if is_incremental() %}
+where {{ utc_date('played_at') }} in (select day from affected_days)
+{% endif %}

@@ -34,7 +34,6 @@ select
     playlists.is_collaborative,
     playlists.snapshot_id,
     playlists.track_count,
-    cast(null as {{ spotify_type('integer') }}) as followers_count,
     (
         read_snapshots.playlist_id is not null
         or (
