@@ -306,34 +306,17 @@ def token_refreshes(server: EmulatorServer) -> int:
 
 
 @contextlib.contextmanager
-def expiring_tokens(server: EmulatorServer, after_requests: int = 3, spacing_seconds: float = 1.0) -> Iterator[None]:
-    """While the block runs, expire every access token the emulator issued each time `after_requests` more Web API
-    requests arrived, at most once per `spacing_seconds`: tokens dying before the client expects (a clock skew, a
-    session ended by Spotify), so requests in flight come back 401. The spacing keeps two expiries from hitting one
-    request and its repeat, which the source does not retry a second time (Spotify's tokens live an hour)."""
-    import threading
-
-    stop = threading.Event()
-
-    def api_requests() -> int:
-        by_endpoint = server.control("GET", "stats")["by_endpoint"]
-        return sum(sum(statuses.values()) for name, statuses in by_endpoint.items() if " /v1/" in name)
-
-    def expire() -> None:
-        seen, last = api_requests(), 0.0
-        while not stop.wait(0.01):
-            now, count = time.monotonic(), api_requests()
-            if count - seen >= after_requests and now - last >= spacing_seconds:
-                server.control("POST", "tokens/expire-access")
-                seen, last = count, now
-
-    thread = threading.Thread(target=expire, name="expire-access", daemon=True)
-    thread.start()
+def expiring_tokens(server: EmulatorServer, uses: int = 6) -> Iterator[None]:
+    """While the block runs, every access token dies after authorising `uses` Web API requests: tokens dying before
+    the client expects (a clock skew, a session ended by Spotify), so requests in flight come back 401 and the source
+    refreshes and repeats them. The emulator counts the uses itself (`access_token_uses`), so a run meets the same
+    deaths at the same requests whatever the machine's load; a repeat carries a fresh token, which `uses` of other
+    requests would have to spend first (at most `max_concurrency` are in flight)."""
+    server.control("POST", "settings", {"access_token_uses": uses})
     try:
         yield
     finally:
-        stop.set()
-        thread.join()
+        server.control("POST", "settings", {"access_token_uses": None})
 
 
 def api_requests(server: EmulatorServer) -> dict[str, int]:
@@ -346,32 +329,19 @@ def api_requests(server: EmulatorServer) -> dict[str, int]:
 
 
 @contextlib.contextmanager
-def after_requests(server: EmulatorServer, count: int, *control_paths: str) -> Iterator[list[int]]:
-    """POST each of `control_paths` (`tokens/revoke-refresh`, ...) to the emulator once `count` more Web API
-    requests arrived than when the block started: a change that happens in the middle of a run, at a known point.
-    Yields a list that receives the request count at the moment it fired (empty if it never did)."""
-    import threading
-
+def after_requests(server: EmulatorServer, count: int, *then: str | dict[str, Any]) -> Iterator[list[int]]:
+    """Once `count` more Web API requests arrived than when the block started, the emulator POSTs each of `then`
+    (`tokens/revoke-refresh`, or `{"path": "clock", "body": {"advance_seconds": N}}`) to itself before it handles
+    the next request: a change in the middle of a run, at the same request every time (`/_emulator/after-requests`).
+    Yields a list that receives the request count at which it fired (empty if it never did)."""
     fired: list[int] = []
-    stop = threading.Event()
-    start = sum(api_requests(server).values())
-
-    def watch() -> None:
-        while not stop.wait(0.005):
-            seen = sum(api_requests(server).values()) - start
-            if seen >= count:
-                for path in control_paths:
-                    server.control("POST", path)
-                fired.append(seen)
-                return
-
-    thread = threading.Thread(target=watch, name="after-requests", daemon=True)
-    thread.start()
+    server.control("DELETE", "after-requests")
+    server.control("POST", "after-requests", {"count": count, "then": list(then)})
     try:
         yield fired
     finally:
-        stop.set()
-        thread.join()
+        fired += [t["fired_at"] for t in server.control("GET", "after-requests") if t["fired_at"] is not None]
+        server.control("DELETE", "after-requests")
 
 
 def change_the_library(server: EmulatorServer) -> None:

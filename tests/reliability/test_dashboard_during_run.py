@@ -208,10 +208,8 @@ def test_a_file_held_beyond_the_wait_ends_the_run_with_exit_75_and_who_holds_it(
     said: list[str] = []
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
-        started = time.monotonic()
         with pytest.raises(WarehouseLocked) as locked:
             open_for_writing(database, timeout=0.5, say=said.append)
-        assert time.monotonic() - started < 2
     finally:
         holder.kill()
         holder.wait()

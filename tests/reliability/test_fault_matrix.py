@@ -113,8 +113,8 @@ class Combination:
         """Access tokens living two seconds: the source refreshes ahead of expiry (a tenth of the lifetime before)
         during the run, also when a 429 made it wait. (One second proved too tight to mean anything: the margin,
         0.1 s, is then within this machine's scheduling noise.) With `expiry` the
-        run also has its tokens expired under it after every third request, once a second (`expiring_tokens`):
-        requests in flight get 401, and the source refreshes and repeats them."""
+        run also has each access token die after six requests (`expiring_tokens`, counted by the emulator): requests in
+        flight get 401, and the source refreshes and repeats them."""
         return {"access_token_lifetime": 2} if "expiry" in self.kinds else {}
 
 
