@@ -111,7 +111,8 @@ class EmulatorApp:
                     response = self._corrupted(answer, endpoint, request_key)
         finally:
             state.stats.leave()
-        state.stats.record(endpoint, "dropped" if response.drop else response.status)
+        status = "dropped" if response.drop else response.status
+        state.stats.record(endpoint, status, response.headers.get("Retry-After"))
         return response
 
     def _fire(self, trigger: Trigger) -> None:

@@ -96,8 +96,6 @@ class Combination:
             faults |= {"rate_drop": 0.2 if many else 0.25}
         if "latency" in self.kinds:
             faults |= {"latency_ms": 20 + self.fault_seed % 41}
-        elif "expiry" in self.kinds:
-            faults |= {"latency_ms": 10}  # a run long enough for its tokens to be expired under it
         return faults
 
     def source_config(self) -> dict[str, Any]:
@@ -108,14 +106,6 @@ class Combination:
         if len(self.kinds) >= 4:
             return {"max_attempts": 8}
         return {"max_attempts": 5} if len(self.kinds) >= 2 else {}
-
-    def settings(self) -> dict[str, Any]:
-        """Access tokens living two seconds: the source refreshes ahead of expiry (a tenth of the lifetime before)
-        during the run, also when a 429 made it wait. (One second proved too tight to mean anything: the margin,
-        0.1 s, is then within this machine's scheduling noise.) With `expiry` the
-        run also has each access token die after six requests (`expiring_tokens`, counted by the emulator): requests in
-        flight get 401, and the source refreshes and repeats them."""
-        return {"access_token_lifetime": 2} if "expiry" in self.kinds else {}
 
 
 def _ci_matrix() -> list[Combination]:
@@ -221,8 +211,6 @@ def _check(combination: Combination, tmp_path: Path, clean_runs: CleanRuns, figu
             server, tmp_path / "disturbed", clean_runs.root / "dbt", **combination.source_config()
         )
         server.control("POST", "faults", combination.faults())
-        if combination.settings():
-            server.control("POST", "settings", combination.settings())
         server.control("POST", "stats/reset")
         expiry = expiring_tokens(server) if "expiry" in combination.kinds else contextlib.nullcontext()
         with expiry:
