@@ -28,11 +28,9 @@ from tests.reliability.disturbed_runs import (
     api_requests,
     change_the_library,
     clean_sequence,
-    compare,
-    local_state,
     new_warehouse,
-    state_problems,
 )
+from tests.reliability.warehouse_state import compare, local_state
 
 pytestmark = pytest.mark.reliability
 
@@ -110,15 +108,9 @@ def test_invalid_grant_mid_run_keeps_the_data_and_a_new_login_completes(
         assert not [s for s in _secrets(warehouse.token_cache, first_login) if s in printed], "a token was printed"
 
         assert not compare(before, warehouse.raw()), "what the first run loaded is kept, and nothing else"
-        assert state_problems(warehouse) == []
+        assert warehouse.problems() == []
         after = local_state(warehouse.pipelines_dir)
         assert after.get("_version_hash") == state_before.get("_version_hash"), "the stopped run moved no state"
 
         warehouse.log_in()  # the user follows the message
-        again = warehouse.run()
-        assert again.code == EXIT_OK, str(again)
-        assert state_problems(warehouse) == []
-        raw_difference = compare(clean.raw, warehouse.raw())
-        assert not raw_difference, f"raw tables differ from the clean sequence: {raw_difference}"
-        final_difference = compare(clean.final, warehouse.final())
-        assert not final_difference, f"final tables differ from the clean sequence: {final_difference}"
+        clean.assert_completed_like(warehouse)

@@ -42,15 +42,12 @@ import pytest
 from spotify_emulator import EmulatorServer
 from tests.reliability.disturbed_runs import (
     EXIT_OK,
-    Snapshot,
-    compare,
     expiring_tokens,
     fault_counts,
     new_warehouse,
-    row_count,
-    state_problems,
     token_refreshes,
 )
+from tests.reliability.warehouse_state import Snapshot, compare, row_count
 
 pytestmark = pytest.mark.reliability
 
@@ -244,7 +241,7 @@ def _check(combination: Combination, tmp_path: Path, clean_runs: CleanRuns, figu
         }
     )
     assert not difference, f"{combination.id}: raw tables differ from the clean run: {difference}\n{history}"
-    assert state_problems(warehouse) == []
+    assert warehouse.problems() == []
 
     if combination.dbt:
         assert clean.final, "the clean run built the final tables"
@@ -312,4 +309,4 @@ def test_a_connection_that_never_answers_ends_with_exit_1_and_a_message(tmp_path
         ), "nothing of the failed run was loaded"
         server.control("POST", "faults", {"rate_drop": 0.0})
         assert warehouse.run("--no-transform").code == EXIT_OK
-        assert state_problems(warehouse) == []
+        assert warehouse.problems() == []

@@ -28,11 +28,9 @@ from tests.reliability.disturbed_runs import (
     api_requests,
     change_the_library,
     clean_sequence,
-    compare,
-    local_state,
     new_warehouse,
-    state_problems,
 )
+from tests.reliability.warehouse_state import compare, local_state
 
 pytestmark = pytest.mark.reliability
 
@@ -125,15 +123,9 @@ def test_long_rate_limit_stops_cleanly_and_the_next_run_completes(
 
         difference = compare(before, warehouse.raw())
         assert not difference, f"the stopped run changed the warehouse: {difference}"
-        assert state_problems(warehouse) == []
+        assert warehouse.problems() == []
         after = local_state(warehouse.pipelines_dir)
         assert after.get("_version_hash") == state_before.get("_version_hash"), "the stopped run moved no state"
 
         server.control("POST", "faults", {"rate_429": 0.0, "rolling_limit": None, "quota_exceeded": False})
-        again = warehouse.run()
-        assert again.code == EXIT_OK, str(again)
-        assert state_problems(warehouse) == []
-        raw_difference = compare(clean.raw, warehouse.raw())
-        assert not raw_difference, f"raw tables differ from the clean sequence: {raw_difference}"
-        final_difference = compare(clean.final, warehouse.final())
-        assert not final_difference, f"final tables differ from the clean sequence: {final_difference}"
+        clean.assert_completed_like(warehouse)
