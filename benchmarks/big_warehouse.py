@@ -2,7 +2,7 @@
 
 An API run against the emulator (`reference` library) lands the library and recent plays; then
 `python pipeline.py import-export` loads a generated extended streaming history of `plays` plays
-(`spotify_emulator.export_bulk`); dbt builds the final tables. The dbt and dashboard benchmarks start from it.
+(`spotify_emulator.export.bulk`); dbt builds the final tables. The dbt and dashboard benchmarks start from it.
 dbt runs as the `dbt` command with its own target and log folders, so it never shares `dbt_project/target` with
 anyone else's dbt run.
 """
@@ -20,7 +20,7 @@ from typing import Any
 
 from benchmarks.pipeline_run import ROOT, SCRATCH_ENV, run_pipeline
 from spotify_emulator import EmulatorServer
-from spotify_emulator.export_bulk import write_bulk_extended_history
+from spotify_emulator.export.bulk import write_bulk_extended_history
 
 
 def plays_for(quick: bool) -> int:

@@ -17,8 +17,8 @@ from benchmarks.pipeline_run import configured_limits, run_pipeline
 from benchmarks.request_counts import api_requests, difference
 from benchmarks.rows import Row
 from spotify_emulator import EmulatorServer
-from spotify_emulator.expectations import expected, minimum_requests
 from spotify_emulator.profiles import SCALED_SEPARATOR
+from tests.expectations import expected, minimum_requests
 
 WHOLE_LIBRARY = {"max_playlists": 1_000_000, "max_tracks_per_playlist": 1_000_000}
 TARGET = 1.25

@@ -3,7 +3,7 @@
 For each library and tier: a first run against the minimum (pages at maximum size, full batches, only entries
 within the configured limits), a second run with nothing changed against the cheapest checks, and a run after one
 playlist edit, 10 new plays, 2 un-likes and an unfollowed playlist against its own minimum; all bounds come from
-the emulator's ground truth (`spotify_emulator.expectations`), never from the pipeline. Then the naive client (the
+the emulator's ground truth (`tests.expectations`), never from the pipeline. Then the naive client (the
 old design) on the same library, first and second run, as the baseline. Counted by the emulator, per endpoint.
 
 (Not named `requests.py`: a module of that name beside run.py would shadow the `requests` library.)
@@ -18,7 +18,7 @@ from benchmarks.naive_client import NaiveClient
 from benchmarks.pipeline_run import configured_limits, run_pipeline
 from benchmarks.rows import Row
 from spotify_emulator import EmulatorServer
-from spotify_emulator.expectations import Expected, expected, incremental_minimum, minimum_requests
+from tests.expectations import Expected, expected, incremental_minimum, minimum_requests
 
 SEED = 1
 NAIVE_NOTE = "baseline: every playlist and page, all artists and audio features, every run"

@@ -47,7 +47,7 @@ BENCHMARKS: tuple[tuple[str, bool], ...] = (
 ANALYSIS = "## Missed targets: why, and what would close them"
 BOUNDS = """How the bounds are made (all measured or derived in the same run, none written by hand):
 
-- *minimum* (requests): from the emulator's ground truth (`spotify_emulator/expectations.py`): pages of 50, id
+- *minimum* (requests): from the emulator's ground truth (`tests/expectations.py`): pages of 50, id
   batches of 50 artists / 100 audio features, only what the configured limits of `.dlt/config.toml` let a run read
   (20 playlists, 100 entries each, top lists of 20), only playlists the tier may read, and in the development tier
   at most `artist_request_budget` single artist calls per run (the rest are *owed* to the next runs).

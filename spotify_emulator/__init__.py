@@ -9,8 +9,17 @@ Tests, benchmarks and `python pipeline.py demo` run against it; it never imports
 """
 
 from spotify_emulator.accounts import AccountSettings
+from spotify_emulator.clock import Clock, ManualClock
 from spotify_emulator.faults import FaultSettings
 from spotify_emulator.server import SOURCE_SCOPES, EmulatorServer
 from spotify_emulator.state import EmulatorSettings
 
-__all__ = ["SOURCE_SCOPES", "AccountSettings", "EmulatorServer", "EmulatorSettings", "FaultSettings"]
+__all__ = [
+    "SOURCE_SCOPES",
+    "AccountSettings",
+    "Clock",
+    "EmulatorServer",
+    "EmulatorSettings",
+    "FaultSettings",
+    "ManualClock",
+]

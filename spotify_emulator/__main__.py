@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from spotify_emulator.accounts import AccountSettings
+from spotify_emulator.clock import CLOCKS, make_clock
 from spotify_emulator.faults import CORRUPT_KINDS, FaultSettings
 from spotify_emulator.profiles import PROFILES
 from spotify_emulator.server import EmulatorServer
@@ -45,6 +46,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--profile", choices=sorted(PROFILES), default="reference")
     serve.add_argument("--mode", choices=MODES, default="extended", help="app tier to play")
     serve.add_argument("--history-end", type=_moment, default=None, help="when the generated history ends (ISO-8601)")
+    serve.add_argument(
+        "--clock", choices=CLOCKS, default="system",
+        help="what tokens and rate windows are measured by: system (wall clock), manual (stands still until "
+        "POST /_emulator/clock {\"advance_seconds\": N}); both can be advanced",
+    )  # fmt: skip
 
     auth = serve.add_argument_group("accounts service")
     auth.add_argument("--client-id", default=AccountSettings.client_id)
@@ -55,6 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
         default=AccountSettings.access_token_lifetime,
         help="access token lifetime in seconds (Spotify: 3600)",
     )
+    auth.add_argument(
+        "--token-uses", type=int, default=None,
+        help="emulator-only: an access token dies after this many API requests (default: only its lifetime)",
+    )  # fmt: skip
     auth.add_argument(
         "--refresh-token-lifetime",
         type=float,
@@ -134,6 +144,7 @@ def settings_from(args: argparse.Namespace) -> EmulatorSettings:
             client_id=args.client_id,
             client_secret=args.client_secret,
             access_token_lifetime=args.token_lifetime,
+            access_token_uses=args.token_uses,
             refresh_token_lifetime=args.refresh_token_lifetime,
             refresh_rotation=args.refresh_rotation,
             consent=args.consent,
@@ -170,7 +181,9 @@ def main(argv: list[str] | None = None) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     try:
-        server = EmulatorServer(settings_from(args), host=args.host, port=args.port).start()
+        server = EmulatorServer(
+            settings_from(args), host=args.host, port=args.port, clock=make_clock(args.clock)
+        ).start()
     except (ValueError, OSError) as exc:
         print(f"spotify_emulator: cannot start: {exc}", file=sys.stderr)
         return 2

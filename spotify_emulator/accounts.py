@@ -12,10 +12,10 @@ import hashlib
 import ipaddress
 import secrets
 import threading
-import time
 from dataclasses import dataclass, field
 from urllib.parse import urlencode, urlsplit
 
+from spotify_emulator.clock import Clock
 from spotify_emulator.http import Request, Response, api_error, json_response, oauth_error
 
 KNOWN_SCOPES = frozenset(
@@ -51,6 +51,9 @@ class AccountSettings:
     access_token_lifetime: float = 3600.0
     refresh_token_lifetime: float = 182 * 86400.0
     """Spotify's 6 months, counted from the login, not from the last refresh."""
+    access_token_uses: int | None = None
+    """Emulator-only: an access token dies after this many Web API requests (None: only its lifetime ends it).
+    Tokens dying before the client expects (a session ended by Spotify), at the same requests every run."""
     refresh_rotation: str = "pkce"
     """`pkce`: rotate refresh tokens issued to PKCE logins (as Spotify does); `always`; `never`."""
     consent: str = "grant"
@@ -80,6 +83,8 @@ class AccessToken:
     client_id: str
     scopes: tuple[str, ...]
     expires: float
+    uses: int = 0
+    """Web API requests it authorised (`AccountSettings.access_token_uses`)."""
 
 
 @dataclass
@@ -91,6 +96,8 @@ class TokenStore:
     refresh_tokens: dict[str, _RefreshToken] = field(default_factory=dict)
     access_tokens: dict[str, AccessToken] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    clock: Clock = field(default_factory=Clock)
+    """What token lifetimes and code ages are measured by; tests advance it instead of sleeping."""
 
     def issue(self, client_id: str, scopes: tuple[str, ...], pkce: bool, login_time: float) -> dict[str, object]:
         """A new access and refresh token pair, as the token endpoint answers a code exchange."""
@@ -103,7 +110,7 @@ class TokenStore:
     def _access(self, client_id: str, scopes: tuple[str, ...]) -> dict[str, object]:
         token = secrets.token_urlsafe(64)
         lifetime = self.settings.access_token_lifetime
-        self.access_tokens[token] = AccessToken(client_id, scopes, time.time() + lifetime)
+        self.access_tokens[token] = AccessToken(client_id, scopes, self.clock.now() + lifetime)
         return {
             "access_token": token,
             "token_type": "Bearer",
@@ -170,7 +177,7 @@ def authorize(store: TokenStore, request: Request) -> Response:
         return Response(302, headers={"Location": _with_query(redirect_uri, {"error": "access_denied", **back})})
     code = secrets.token_urlsafe(32)
     with store.lock:
-        store.codes[code] = _Code(settings.client_id, redirect_uri, scopes, challenge, time.time())
+        store.codes[code] = _Code(settings.client_id, redirect_uri, scopes, challenge, store.clock.now())
     return Response(302, headers={"Location": _with_query(redirect_uri, {"code": code, **back})})
 
 
@@ -214,7 +221,7 @@ def _exchange_code(store: TokenStore, form: dict[str, str], secret_ok: bool) -> 
     code = store.codes.pop(form.get("code", ""), None)
     if code is None:
         return oauth_error(400, "invalid_grant", "Invalid authorization code")
-    if time.time() - code.issued > CODE_LIFETIME_SECONDS:
+    if store.clock.now() - code.issued > CODE_LIFETIME_SECONDS:
         return oauth_error(400, "invalid_grant", "Authorization code expired")
     if form.get("redirect_uri") != code.redirect_uri:
         return oauth_error(400, "invalid_grant", "Invalid redirect URI")
@@ -224,7 +231,7 @@ def _exchange_code(store: TokenStore, form: dict[str, str], secret_ok: bool) -> 
             return oauth_error(400, "invalid_grant", "code_verifier was incorrect")
     elif not secret_ok:
         return oauth_error(400, "invalid_client", "Invalid client secret")
-    payload = store.issue(code.client_id, code.scopes, pkce=code.challenge is not None, login_time=time.time())
+    payload = store.issue(code.client_id, code.scopes, pkce=code.challenge is not None, login_time=store.clock.now())
     return json_response(200, payload)
 
 
@@ -233,7 +240,7 @@ def _refresh(store: TokenStore, form: dict[str, str], secret_ok: bool) -> Respon
     record = store.refresh_tokens.get(presented)
     if record is None or record.revoked:
         return oauth_error(400, "invalid_grant", "Invalid refresh token")
-    if time.time() - record.login_time > store.settings.refresh_token_lifetime:
+    if store.clock.now() - record.login_time > store.settings.refresh_token_lifetime:
         return oauth_error(400, "invalid_grant", "Refresh token expired")
     if not record.pkce and not secret_ok:
         return oauth_error(400, "invalid_client", "Invalid client secret")
@@ -254,8 +261,13 @@ def bearer(store: TokenStore, request: Request) -> AccessToken | Response:
         return api_error(401, "No token provided")
     with store.lock:
         access = store.access_tokens.get(header[7:].strip())
+        if access is not None:
+            access.uses += 1
+            limit = store.settings.access_token_uses
+            if limit is not None and access.uses > limit:
+                access.expires = 0.0
     if access is None:
         return api_error(401, "Invalid access token")
-    if access.expires <= time.time():
+    if access.expires <= store.clock.now():
         return api_error(401, "The access token expired")
     return access

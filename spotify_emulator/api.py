@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from spotify_emulator import serializers as ser
 from spotify_emulator.http import Request, Response, api_error, json_response
-from spotify_emulator.library import Play, SavedTrack, iso
+from spotify_emulator.model import Play, SavedTrack, iso
 from spotify_emulator.paging import BadRequest, cursor_page, offset_page, parse_limit, parse_offset
 
 if TYPE_CHECKING:

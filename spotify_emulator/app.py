@@ -17,6 +17,7 @@ from spotify_emulator.faults import Fault
 from spotify_emulator.http import Request, Response, api_error
 from spotify_emulator.paging import BadRequest
 from spotify_emulator.state import EmulatorState
+from spotify_emulator.triggers import Trigger
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,8 @@ class EmulatorApp:
         endpoint = f"{request.method} {route.template}" if route else f"{request.method} (unknown)"
         state.stats.enter()
         try:
+            for trigger in state.triggers.due():
+                self._fire(trigger)
             latency = state.settings.faults.latency_ms
             if latency > 0:
                 time.sleep(latency / 1000)
@@ -108,8 +111,18 @@ class EmulatorApp:
                     response = self._corrupted(answer, endpoint, request_key)
         finally:
             state.stats.leave()
-        state.stats.record(endpoint, "dropped" if response.drop else response.status)
+        status = "dropped" if response.drop else response.status
+        state.stats.record(endpoint, status, response.headers.get("Retry-After"))
         return response
+
+    def _fire(self, trigger: Trigger) -> None:
+        """Apply a scheduled change through the control routes, exactly as a test posting it would."""
+        for step in trigger.then:
+            body = json.dumps(step.get("body") or {}).encode()
+            control_request = Request("POST", f"/_emulator/{step['path'].lstrip('/')}", "", {}, body)
+            answer = self.handle(control_request)
+            if answer.status != 200:
+                print(f"spotify_emulator: scheduled {step} failed: {answer.body!r}", file=sys.stderr)
 
     def _unexpected(self, response: Response, endpoint: str) -> Response:
         """The answer with values outside Spotify's vocabularies when the `unexpected_values` fault is on."""

@@ -13,15 +13,20 @@ from typing import TYPE_CHECKING, Any
 from spotify_emulator import mutations
 from spotify_emulator.ground_truth import ground_truth
 from spotify_emulator.http import Request, Response, json_response
-from spotify_emulator.library import iso
+from spotify_emulator.model import iso
 from spotify_emulator.serializers import image_colour
 from spotify_emulator.state import MODES
 
 if TYPE_CHECKING:
     from spotify_emulator.state import EmulatorState
 
-_ACCOUNT_FIELDS = {
+def _optional_int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+_ACCOUNT_FIELDS: dict[str, Callable[[Any], Any]] = {
     "access_token_lifetime": float,
+    "access_token_uses": _optional_int,
     "refresh_token_lifetime": float,
     "refresh_rotation": str,
     "consent": str,
@@ -92,6 +97,41 @@ def set_settings(state: EmulatorState, request: Request) -> Response:
     except (ValueError, TypeError) as exc:
         return _bad(str(exc))
     return json_response(200, _settings_view(state))
+
+
+def _clock_view(state: EmulatorState) -> dict[str, Any]:
+    return {"now": state.clock.now(), "kind": state.clock.kind}
+
+
+def get_clock(state: EmulatorState, request: Request) -> Response:
+    return json_response(200, _clock_view(state))
+
+
+def advance_clock(state: EmulatorState, request: Request) -> Response:
+    """`{"advance_seconds": N}`: time passes for tokens, codes and rolling windows, without anyone waiting."""
+    try:
+        state.clock.advance(float(request.json()["advance_seconds"]))
+    except (KeyError, ValueError, TypeError) as exc:
+        return _bad(f"advance_seconds: a number of seconds >= 0 ({exc})")
+    return json_response(200, _clock_view(state))
+
+
+def get_triggers(state: EmulatorState, request: Request) -> Response:
+    return json_response(200, state.triggers.snapshot())
+
+
+def add_trigger(state: EmulatorState, request: Request) -> Response:
+    """`{"count": 3, "then": [...]}`: apply control posts after `count` more API requests (`triggers.Trigger`)."""
+    try:
+        trigger = state.triggers.add(request.json())
+    except (KeyError, ValueError, TypeError) as exc:
+        return _bad(f"a trigger is {{count, then}}: {exc}")
+    return json_response(200, trigger.as_dict())
+
+
+def clear_triggers(state: EmulatorState, request: Request) -> Response:
+    state.triggers.clear()
+    return json_response(200, [])
 
 
 def revoke_refresh_tokens(state: EmulatorState, request: Request) -> Response:
@@ -191,6 +231,11 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("POST", "/_emulator/faults", set_faults),
     ("GET", "/_emulator/settings", get_settings),
     ("POST", "/_emulator/settings", set_settings),
+    ("GET", "/_emulator/clock", get_clock),
+    ("POST", "/_emulator/clock", advance_clock),
+    ("GET", "/_emulator/after-requests", get_triggers),
+    ("POST", "/_emulator/after-requests", add_trigger),
+    ("DELETE", "/_emulator/after-requests", clear_triggers),
     ("POST", "/_emulator/tokens/revoke-refresh", revoke_refresh_tokens),
     ("POST", "/_emulator/tokens/expire-access", expire_access_tokens),
     ("POST", "/_emulator/plays", add_plays),

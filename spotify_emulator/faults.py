@@ -11,10 +11,11 @@ import hashlib
 import json
 import math
 import threading
-import time
 from collections import Counter, deque
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
+
+from spotify_emulator.clock import Clock
 
 CORRUPT_KINDS = ("missing_field", "wrong_type", "html_200", "html_502", "empty", "truncated", "mixed")
 """How an answer can be corrupted: a field removed or of another type (the JSON stays valid), an HTML error page
@@ -108,8 +109,10 @@ class Fault:
 class FaultInjector:
     """Decides, per request, whether a fault replaces the answer; keeps the rolling-window counts."""
 
-    def __init__(self, settings: FaultSettings) -> None:
+    def __init__(self, settings: FaultSettings, clock: Clock | None = None) -> None:
         self.settings = settings
+        self.clock = clock or Clock()
+        """What the rolling window is measured by; tests advance it to reopen the window instead of sleeping."""
         self._lock = threading.Lock()
         self._seen: Counter[str] = Counter()
         self._window: deque[float] = deque()
@@ -134,7 +137,7 @@ class FaultInjector:
                     "API rate limit exceeded: quota exceeded",
                 )
             if s.rolling_limit is not None:
-                now = time.monotonic()
+                now = self.clock.now()
                 while self._window and now - self._window[0] >= s.rolling_window_seconds:
                     self._window.popleft()
                 if len(self._window) >= s.rolling_limit:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from spotify_emulator.library import Library, iso
+from spotify_emulator.model import Library, iso
 
 
 def ground_truth(library: Library, mode: str) -> dict[str, Any]:

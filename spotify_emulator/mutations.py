@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
-from spotify_emulator.library import Library, Play, Playlist, PlaylistEntry, SavedTrack
+from spotify_emulator.model import Library, Play, Playlist, PlaylistEntry, SavedTrack
 
 
 def _rng(library: Library, kind: str) -> random.Random:

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from spotify_emulator.http import Response, api_error
-from spotify_emulator.library import Play
+from spotify_emulator.model import Play
 
 T = TypeVar("T")
 

@@ -12,7 +12,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from spotify_emulator.library import (
+from spotify_emulator.model import (
     Album,
     Artist,
     AudioFeatures,

@@ -21,6 +21,7 @@ from urllib.request import HTTPRedirectHandler, build_opener
 from urllib.request import Request as UrlRequest
 
 from spotify_emulator.app import EmulatorApp
+from spotify_emulator.clock import Clock
 from spotify_emulator.http import Request
 from spotify_emulator.state import EmulatorSettings, EmulatorState
 
@@ -76,13 +77,21 @@ class _NoRedirect(HTTPRedirectHandler):
 
 
 class EmulatorServer:
-    """A running emulator on 127.0.0.1 and a free port (or the one given)."""
+    """A running emulator on 127.0.0.1 and a free port (or the one given).
+
+    `clock`: what tokens, codes and rolling windows are measured by; pass a `ManualClock` and `advance` it to make
+    time pass in a test without sleeping (default: the wall clock, still advanceable over `/_emulator/clock`)."""
 
     def __init__(
-        self, settings: EmulatorSettings | None = None, host: str = "127.0.0.1", port: int = 0, **fields: Any
+        self,
+        settings: EmulatorSettings | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        clock: Clock | None = None,
+        **fields: Any,
     ) -> None:
         self.settings = settings or EmulatorSettings(**fields)
-        self.state = EmulatorState(self.settings)
+        self.state = EmulatorState(self.settings, clock)
         self.host = host
         self.port = port
         self._server: _HTTPServer | None = None
@@ -97,6 +106,11 @@ class EmulatorServer:
     @property
     def api_url(self) -> str:
         return f"{self.url}/v1"
+
+    @property
+    def clock(self) -> Clock:
+        """The emulator's clock: `server.clock.advance(3600)` expires the tokens of a one-hour lifetime."""
+        return self.state.clock
 
     def start(self) -> EmulatorServer:
         self._server = _HTTPServer((self.host, self.port), EmulatorApp(self.state))

@@ -7,11 +7,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from spotify_emulator.accounts import AccountSettings, TokenStore
+from spotify_emulator.clock import Clock
 from spotify_emulator.faults import FaultInjector, FaultSettings
 from spotify_emulator.library import DEFAULT_HISTORY_END, generate
 from spotify_emulator.profiles import resolve
 from spotify_emulator.serializers import DEVELOPMENT, EXTENDED, Render
 from spotify_emulator.stats import RequestStats
+from spotify_emulator.triggers import Triggers
 
 MODES = (EXTENDED, DEVELOPMENT)
 
@@ -39,15 +41,18 @@ class EmulatorSettings:
 
 
 class EmulatorState:
-    def __init__(self, settings: EmulatorSettings) -> None:
+    def __init__(self, settings: EmulatorSettings, clock: Clock | None = None) -> None:
         settings.validate()
         self.settings = settings
+        self.clock = clock or Clock()
+        """The one clock tokens, codes and rolling windows read; `/_emulator/clock` advances it."""
         self.library = generate(settings.seed, settings.profile, settings.history_end)
         self.lock = threading.RLock()
         """Held while a handler reads the library and while a control request changes it."""
-        self.tokens = TokenStore(settings.accounts)
-        self.faults = FaultInjector(settings.faults)
+        self.tokens = TokenStore(settings.accounts, clock=self.clock)
+        self.faults = FaultInjector(settings.faults, self.clock)
         self.stats = RequestStats()
+        self.triggers = Triggers()
         self.root = "http://127.0.0.1"
 
     @property

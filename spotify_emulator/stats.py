@@ -15,12 +15,15 @@ class RequestStats:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._counts: Counter[tuple[str, str]] = Counter()
+        self._retry_after: Counter[str] = Counter()
         self._in_flight = 0
         self._max_in_flight = 0
 
-    def record(self, endpoint: str, status: int | str) -> None:
+    def record(self, endpoint: str, status: int | str, retry_after: str | None = None) -> None:
         with self._lock:
             self._counts[(endpoint, str(status))] += 1
+            if retry_after is not None:
+                self._retry_after[retry_after] += 1
 
     def enter(self) -> None:
         with self._lock:
@@ -34,10 +37,13 @@ class RequestStats:
     def reset(self) -> None:
         with self._lock:
             self._counts.clear()
+            self._retry_after.clear()
             self._max_in_flight = self._in_flight
 
     def snapshot(self) -> dict[str, Any]:
-        """`{"total", "by_endpoint": {"GET /v1/me": {"200": 3}}, "by_status", "in_flight", "max_in_flight"}`."""
+        """`{"total", "by_endpoint": {"GET /v1/me": {"200": 3}}, "by_status", "retry_after", "in_flight",
+        "max_in_flight"}`; `retry_after` counts the answers by the `Retry-After` they asked for (`{"30": 2}`), so a
+        test tells a long rate limit from short ones without timing the client."""
         with self._lock:
             by_endpoint: dict[str, dict[str, int]] = {}
             by_status: Counter[str] = Counter()
@@ -48,6 +54,7 @@ class RequestStats:
                 "total": sum(self._counts.values()),
                 "by_endpoint": by_endpoint,
                 "by_status": dict(sorted(by_status.items())),
+                "retry_after": dict(sorted(self._retry_after.items(), key=lambda item: int(item[0]))),
                 "in_flight": self._in_flight,
                 "max_in_flight": self._max_in_flight,
             }

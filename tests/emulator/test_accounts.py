@@ -5,14 +5,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
-import time
 from collections.abc import Callable
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 
-from spotify_emulator import SOURCE_SCOPES, EmulatorServer
+from spotify_emulator import SOURCE_SCOPES, EmulatorServer, ManualClock
 
 REDIRECT = "http://127.0.0.1:8765/callback"
 
@@ -132,6 +131,30 @@ def test_client_secret_login_refreshes_without_rotation(server: EmulatorServer) 
     assert bad.status_code == 400 and bad.json()["error"] == "invalid_client"
 
 
+def test_codes_expire_after_ten_minutes_of_the_emulators_clock(server: EmulatorServer) -> None:
+    """Spotify's codes live 10 minutes; the emulator's clock is advanced past that, nobody waits for it."""
+
+    def exchange(code: str) -> requests.Response:
+        form = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT}
+        return _token(server, form, auth=(server.settings.accounts.client_id, server.settings.accounts.client_secret))
+
+    fresh = _redirect_params(_authorize(server))["code"]
+    server.control("POST", "clock", {"advance_seconds": 599})
+    assert exchange(fresh).status_code == 200
+    stale = _redirect_params(_authorize(server))["code"]
+    server.control("POST", "clock", {"advance_seconds": 601})
+    answer = exchange(stale)
+    assert answer.json() == {"error": "invalid_grant", "error_description": "Authorization code expired"}
+
+
+def test_the_clock_only_moves_forward(start_emulator: Callable[..., EmulatorServer]) -> None:
+    server = start_emulator(clock=ManualClock(start=1_000_000.0))
+    assert server.control("GET", "clock") == {"now": 1_000_000.0, "kind": "manual"}
+    assert server.control("POST", "clock", {"advance_seconds": 90})["now"] == 1_000_090.0
+    refused = requests.post(f"{server.url}/_emulator/clock", json={"advance_seconds": -1}, timeout=10)
+    assert refused.status_code == 400 and server.clock.now() == 1_000_090.0
+
+
 def test_code_without_pkce_needs_the_secret(server: EmulatorServer) -> None:
     params = _redirect_params(_authorize(server))
     answer = _token(
@@ -173,25 +196,43 @@ def test_invalid_grant_for_unknown_revoked_and_expired_refresh_tokens(server: Em
     assert answer.status_code == 400 and answer.json()["error"] == "invalid_grant"
 
     expiring = server.login()["refresh_token"]
-    server.control("POST", "settings", {"refresh_token_lifetime": 0.5})
-    time.sleep(0.7)
+    server.control("POST", "settings", {"refresh_token_lifetime": 600})
+    server.control("POST", "clock", {"advance_seconds": 599})
+    assert _token(server, {**client, "refresh_token": expiring}).status_code == 200
+    expiring = server.login()["refresh_token"]
+    server.control("POST", "clock", {"advance_seconds": 601})
     answer = _token(server, {**client, "refresh_token": expiring})
     assert answer.json() == {"error": "invalid_grant", "error_description": "Refresh token expired"}
 
 
 def test_access_tokens_expire_with_spotifys_401(start_emulator: Callable[..., EmulatorServer]) -> None:
-    server = start_emulator()
-    server.control("POST", "settings", {"access_token_lifetime": 1})
+    server = start_emulator(clock=ManualClock())
+    server.control("POST", "settings", {"access_token_lifetime": 60})
     tokens = server.login()
-    assert tokens["expires_in"] == 1
+    assert tokens["expires_in"] == 60
+    server.clock.advance(59.5)
     assert _api(server, tokens["access_token"]).status_code == 200
-    time.sleep(1.2)
+    server.clock.advance(0.5)
     expired = _api(server, tokens["access_token"])
     assert expired.status_code == 401
     assert expired.json() == {"error": {"status": 401, "message": "The access token expired"}}
     assert _api(server, "garbage").json()["error"]["message"] == "Invalid access token"
     missing = requests.get(f"{server.api_url}/me", timeout=10)
     assert missing.status_code == 401 and missing.json()["error"]["message"] == "No token provided"
+
+
+def test_access_tokens_die_after_their_uses(server: EmulatorServer) -> None:
+    """`access_token_uses`: a token dies after authorising so many API requests, the same ones every run; the token
+    a refresh gives counts from zero."""
+    server.control("POST", "settings", {"access_token_uses": 2})
+    tokens = server.login()
+    assert [_api(server, tokens["access_token"]).status_code for _ in range(3)] == [200, 200, 401]
+    assert _api(server, tokens["access_token"]).json()["error"]["message"] == "The access token expired"
+    form = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"], "client_id": "emulator-client-id"}
+    fresh = _token(server, form).json()["access_token"]
+    assert _api(server, fresh).status_code == 200
+    server.control("POST", "settings", {"access_token_uses": None})
+    assert [_api(server, fresh).status_code for _ in range(3)] == [200] * 3
 
 
 def test_missing_scope_is_403(server: EmulatorServer) -> None:

@@ -21,8 +21,8 @@ from spotify_emulator.export import (
     write_bulk_extended_history,
     write_extended_export,
 )
-from spotify_emulator.export_files import FIELDS, LOCAL_UTC_OFFSET
-from spotify_emulator.export_history import API_RECENT_LIMIT
+from spotify_emulator.export.files import FIELDS, LOCAL_UTC_OFFSET
+from spotify_emulator.export.history import API_RECENT_LIMIT
 from spotify_emulator.library import Library, generate
 from spotify_emulator.mutations import add_plays
 

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import requests
 
+from spotify_emulator import ManualClock
 from tests.conftest import SpotifyClient
 
 
@@ -65,20 +66,24 @@ def test_quota_exceeded(spotify_client: Callable[..., SpotifyClient]) -> None:
 
 
 def test_rolling_window_limit(spotify_client: Callable[..., SpotifyClient]) -> None:
-    client = spotify_client()
+    client = spotify_client(clock=ManualClock())
     client.server.control("POST", "faults", {"rolling_limit": 5, "rolling_window_seconds": 30})
-    statuses = [client.get("/me") for _ in range(8)]
+    statuses = [client.get("/me") for _ in range(5)]
+    client.server.clock.advance(12)
+    statuses += [client.get("/me") for _ in range(3)]
     assert [a.status_code for a in statuses] == [200] * 5 + [429] * 3
-    waits = [int(a.headers["Retry-After"]) for a in statuses[5:]]
-    assert all(1 <= wait <= 30 for wait in waits)
+    assert [a.headers["Retry-After"] for a in statuses[5:]] == ["18"] * 3
 
 
 def test_rolling_window_reopens(spotify_client: Callable[..., SpotifyClient]) -> None:
-    client = spotify_client()
-    client.server.control("POST", "faults", {"rolling_limit": 2, "rolling_window_seconds": 1})
+    client = spotify_client(clock=ManualClock())
+    client.server.control("POST", "faults", {"rolling_limit": 2, "rolling_window_seconds": 30})
     assert [client.get("/me").status_code for _ in range(3)] == [200, 200, 429]
-    time.sleep(1.1)
-    assert client.get("/me").status_code == 200
+    client.server.clock.advance(29)
+    closed = client.get("/me")
+    assert closed.status_code == 429 and closed.headers["Retry-After"] == "1"
+    client.server.clock.advance(1)
+    assert [client.get("/me").status_code for _ in range(3)] == [200, 200, 429]
 
 
 def test_same_fault_seed_replays_the_same_faults(spotify_client: Callable[..., SpotifyClient]) -> None:
@@ -120,10 +125,12 @@ def test_stats_count_requests_and_reset(spotify_client: Callable[..., SpotifyCli
 
 
 def test_peak_of_requests_in_flight_is_counted(spotify_client: Callable[..., SpotifyClient]) -> None:
+    """Four clients whose requests each take a second overlap; how many at once a busy machine decides, so the test
+    asserts the bounds: some overlap was seen, and never more than the clients could send."""
     from concurrent.futures import ThreadPoolExecutor
 
     client = spotify_client()
-    client.server.control("POST", "faults", {"latency_ms": 200})
+    client.server.control("POST", "faults", {"latency_ms": 1000})
     client.server.control("POST", "stats/reset")
     token = client.tokens["access_token"]
 
@@ -132,8 +139,8 @@ def test_peak_of_requests_in_flight_is_counted(spotify_client: Callable[..., Spo
         return requests.get(f"{client.server.api_url}/me", headers=headers, timeout=10).status_code
 
     with ThreadPoolExecutor(max_workers=4) as pool:
-        assert list(pool.map(one, range(8))) == [200] * 8
-    assert client.server.control("GET", "stats")["max_in_flight"] == 4
+        assert list(pool.map(one, range(4))) == [200] * 4
+    assert 2 <= client.server.control("GET", "stats")["max_in_flight"] <= 4
 
 
 def test_unexpected_values_stay_valid_json_of_the_same_types(spotify_client: Callable[..., SpotifyClient]) -> None:

@@ -31,6 +31,8 @@ def test_cli_prints_its_url_serves_and_stops_on_sigterm() -> None:
             "3",
             "--mode",
             "development",
+            "--clock",
+            "manual",
         ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
@@ -44,6 +46,11 @@ def test_cli_prints_its_url_serves_and_stops_on_sigterm() -> None:
         url = line.split("=", 1)[1]
         health = requests.get(f"{url}/_emulator/health", timeout=10).json()
         assert health == {"status": "ok", "seed": 3, "profile": "small", "mode": "development"}
+        # `--clock manual` stands still until a test moves it: no test of another process needs to sleep.
+        clock = requests.get(f"{url}/_emulator/clock", timeout=10).json()
+        assert clock["kind"] == "manual" and requests.get(f"{url}/_emulator/clock", timeout=10).json() == clock
+        moved = requests.post(f"{url}/_emulator/clock", json={"advance_seconds": 30}, timeout=10).json()
+        assert moved["now"] == clock["now"] + 30
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=10) == 0
     finally:
@@ -110,3 +117,21 @@ def test_cover_images_are_served_locally(spotify_client: Callable[..., SpotifyCl
     assert url.startswith(client.server.url)
     answer = requests.get(url, timeout=10)
     assert answer.status_code == 200 and answer.headers["Content-Type"] == "image/svg+xml"
+
+
+def test_changes_scheduled_after_a_request_count(spotify_client: Callable[..., SpotifyClient]) -> None:
+    """The emulator applies a scheduled change itself, before the request after the count: the same point every
+    time, however late a watching thread would have been."""
+    client = spotify_client()
+    server = client.server
+    server.control("POST", "after-requests", {"count": 2, "then": ["tokens/expire-access", {"path": "plays"}]})
+    plays_before = len(server.control("GET", "ground-truth")["plays"])
+    assert [client.get("/me").status_code for _ in range(3)] == [200, 200, 401]
+    assert server.control("GET", "after-requests") == [
+        {"count": 2, "then": [{"path": "tokens/expire-access"}, {"path": "plays"}], "seen": 2, "fired_at": 2}
+    ]
+    assert len(server.control("GET", "ground-truth")["plays"]) == plays_before + 10
+    assert server.control("DELETE", "after-requests") == []
+    for bad in ({"count": 1}, {"then": ["plays"]}, {"count": 1, "then": [{"body": {}}]}):
+        answer = requests.post(f"{server.url}/_emulator/after-requests", json=bad, timeout=10)
+        assert answer.status_code == 400, bad

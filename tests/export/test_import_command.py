@@ -25,22 +25,7 @@ from tests.export.rows import (
     write_folder,
     write_zip,
 )
-
-
-def snapshot(path: Path) -> dict[str, tuple[int, int]]:
-    """(rows, checksum) of every table in spotify_raw; empty when there is no warehouse yet."""
-    if not path.exists():
-        return {}
-    with duckdb.connect(str(path), read_only=True) as connection:
-        tables = [name for (name,) in connection.execute(
-            "select table_name from information_schema.tables where table_schema = 'spotify_raw' order by 1"
-        ).fetchall()]  # fmt: skip
-        return {
-            name: connection.execute(
-                f'select count(*), coalesce(bit_xor(hash(t)), 0) from spotify_raw."{name}" t'
-            ).fetchone()
-            for name in tables
-        }
+from tests.reliability.warehouse_state import fingerprint
 
 
 def rows_by_kind(path: Path) -> dict[str, int]:
@@ -70,12 +55,12 @@ def test_import_lands_every_distinct_row_once_and_reimport_adds_nothing(tmp_path
     for private in ("203.0.113.7", "secret-user-name", "SecretAgent"):
         assert private not in text[0]
 
-    before = snapshot(warehouse)["export_streams"]
+    before = fingerprint(warehouse)["export_streams"]
     code, out, _ = cli("import-export", str(write_folder(tmp_path / "unpacked", files)), "--no-transform")
     assert code == 0 and "+0)" in out
     assert rows_by_kind(warehouse) == SAMPLE_DISTINCT_ROWS
-    assert snapshot(warehouse)["export_streams"][0] == before[0]
-    assert snapshot(warehouse)["export_imports"][0] == 2
+    assert fingerprint(warehouse)["export_streams"][0] == before[0]
+    assert fingerprint(warehouse)["export_imports"][0] == 2
 
 
 def test_the_export_owner_is_the_one_account_or_must_be_named(tmp_path: Path, cli: Callable) -> None:
@@ -87,7 +72,7 @@ def test_the_export_owner_is_the_one_account_or_must_be_named(tmp_path: Path, cl
     path = str(write_zip(tmp_path / "my_spotify_data.zip", sample_export()))
     code, _, err = cli("import-export", path, "--no-transform", "--user-id", "")
     assert code == 2 and "holds no Spotify account yet" in err and "--user-id" in err
-    assert snapshot(warehouse) == {}
+    assert fingerprint(warehouse) == {}
 
     with duckdb.connect(str(warehouse)) as connection:  # as if `python pipeline.py` had loaded one account
         connection.execute("create schema spotify_raw; create table spotify_raw.users (id varchar)")
@@ -218,20 +203,20 @@ def test_bad_input_is_refused_and_nothing_is_loaded(tmp_path: Path, cli: Callabl
     warehouse = tmp_path / "warehouse.duckdb"
     first = {f"{EXTENDED}/Streaming_History_Audio_2010.json": [extended_row("2024", "2010-01-01T00:00:00Z")]}
     assert cli("import-export", str(write_folder(tmp_path / "first", first)), "--no-transform")[0] == 0
-    before = snapshot(warehouse)
+    before = fingerprint(warehouse)
 
     make, named, reason = BAD_INPUTS[case]
     (tmp_path / "bad").mkdir()
     code, _, err = cli("import-export", str(make(tmp_path / "bad")), "--no-transform")
     assert code == 2, err
     assert named in err and reason in err and "nothing of this export was loaded" in err
-    assert snapshot(warehouse) == before
+    assert fingerprint(warehouse) == before
 
     # Nothing half-extracted lingers in dlt's folder to ride along with the next import.
     code, _, err = cli("import-export", str(write_zip(tmp_path / "good.zip", GOOD)), "--no-transform")
     assert code == 0, err
     assert rows_by_kind(warehouse) == {"extended": SAMPLE_DISTINCT_ROWS["extended"] + 1, "account": 5}
-    assert snapshot(warehouse)["export_imports"][0] == 2
+    assert fingerprint(warehouse)["export_imports"][0] == 2
 
 
 def test_what_a_killed_import_left_extracted_is_never_loaded(tmp_path: Path, cli: Callable) -> None:

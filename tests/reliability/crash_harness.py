@@ -183,21 +183,7 @@ def _after_dbt_model(name: str) -> None:
     dbtRunner.__init__ = init  # type: ignore[method-assign]
 
 
-# --- the test side: start such a run, and read what it left ------------------------------------------------------
-
-EXCLUDED_COLUMNS = frozenset(
-    {"extracted_at", "_dlt_load_id", "_dlt_id", "_dlt_parent_id", "_dlt_root_id", "source_load_id", "import_id",
-     "valid_from", "valid_to", "first_seen_at"}
-)  # fmt: skip
-"""Columns that legitimately differ between two runs of the same data: when a row was extracted, and dlt's load
-and row ids (random per load; `_dlt_parent_id` of child tables points at such an id; listening_history keeps the
-newest dlt load id it has seen in `source_load_id`); `import_id` of the data export's rows names the import command
-that landed them (new per command, time-stamped); the `*_history` marts' periods, dated by the build that saw them
-(which periods exist and `is_current` are still compared)."""
-
-RUN_TABLES = frozenset({"extraction_runs", "export_imports"})
-"""Append-only run logs: one row per run, so a crashed-and-rerun sequence legitimately holds one run more than a
-clean one. They are checked for duplicate rows instead (a run's row loaded twice)."""
+# --- the test side: start such a run (what it left is read by warehouse_state) --------------------------------------
 
 PASSED_THROUGH = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "SYSTEMROOT")
 SUBPROCESS_TIMEOUT = 180
@@ -260,124 +246,6 @@ def run(args: list[str], env: dict[str, str], crash_at: str | None = None) -> An
 
 def described(result: Any) -> str:
     return f"exit {result.returncode}\n--- stdout ---\n{result.stdout}\n--- stderr ---\n{result.stderr}"
-
-
-def connect(database: Path) -> Any:
-    import duckdb
-
-    connection = duckdb.connect(str(database), read_only=True)
-    connection.execute("SET TimeZone='UTC'")
-    return connection
-
-
-def qualified(connection: Any, schema: str, table: str) -> str:
-    """catalog.schema.table: the file `warehouse.duckdb` is catalog `spotify`, which a bare `spotify.x` confuses."""
-    (catalog,) = connection.execute("select current_database()").fetchone()
-    return f'"{catalog}"."{schema}"."{table}"'
-
-
-def tables(connection: Any, schema: str) -> list[str]:
-    return [name for (name,) in connection.execute(
-        "select table_name from information_schema.tables where table_schema = ? and table_type = 'BASE TABLE' "
-        "order by 1", [schema],
-    ).fetchall()]  # fmt: skip
-
-
-def table_rows(connection: Any, schema: str, table: str) -> list[tuple[Any, ...]]:
-    """Every row of the table without EXCLUDED_COLUMNS, sorted: a multiset, so a duplicate shows as a difference."""
-    columns = [c for (c,) in connection.execute(
-        "select column_name from information_schema.columns where table_schema = ? and table_name = ? "
-        "order by ordinal_position", [schema, table],
-    ).fetchall() if c not in EXCLUDED_COLUMNS]  # fmt: skip
-    selected = ", ".join(f'"{c}"::varchar' for c in columns)
-    rows = connection.execute(f"select {selected} from {qualified(connection, schema, table)}").fetchall()
-    return sorted(rows, key=lambda row: tuple((value is None, value or "") for value in row))
-
-
-def snapshot(database: Path, schemas: tuple[str, ...] = ("spotify_raw",)) -> dict[str, list[tuple[Any, ...]]]:
-    """The comparable content of every data table (dlt's own tables and RUN_TABLES left out) of the schemas."""
-    with connect(database) as connection:
-        return {
-            f"{schema}.{table}": table_rows(connection, schema, table)
-            for schema in schemas
-            for table in tables(connection, schema)
-            if not table.startswith("_dlt") and table not in RUN_TABLES
-        }
-
-
-def difference(name: str, expected: list[tuple[Any, ...]], found: list[tuple[Any, ...]]) -> str:
-    """A short account of how two multisets of rows differ, for assertion messages."""
-    from collections import Counter
-
-    missing, extra = Counter(expected) - Counter(found), Counter(found) - Counter(expected)
-    return (f"{name}: {len(expected)} rows expected, {len(found)} found; missing {sorted(missing.elements())[:3]}; "
-            f"extra {sorted(extra.elements())[:3]}")  # fmt: skip
-
-
-def duplicate_run_rows(database: Path) -> dict[str, int]:
-    """Rows of the run logs present more than once (a run's row appended twice by a resumed load)."""
-    found = {}
-    with connect(database) as connection:
-        for table in sorted(RUN_TABLES & set(tables(connection, "spotify_raw"))):
-            rows = table_rows(connection, "spotify_raw", table)
-            found[table] = len(rows) - len(set(rows))
-    return found
-
-
-def destination_state(database: Path, pipeline_name: str = "spotify") -> dict[str, Any] | None:
-    """The state dlt would restore from the warehouse (None before the first completed load).
-
-    As dlt's own `get_stored_state`: the newest state row of a *completed* load (`_dlt_loads.status = 0`). A killed
-    load may have committed its state row before its merges; dlt ignores such a row, and so does this check."""
-    from dlt.pipeline.state_sync import decompress_state
-
-    with connect(database) as connection:
-        if not {"_dlt_pipeline_state", "_dlt_loads"} <= set(tables(connection, "spotify_raw")):
-            return None
-        row = connection.execute(
-            "select s.state from spotify_raw._dlt_pipeline_state s join spotify_raw._dlt_loads l "
-            "on l.load_id = s._dlt_load_id where s.pipeline_name = ? and l.status = 0 "
-            "order by l.load_id desc limit 1",
-            [pipeline_name],
-        ).fetchone()
-    return decompress_state(row[0]) if row else None
-
-
-def state_problems(
-    database: Path, empty_playlists: frozenset[str] = frozenset(), current_snapshots: dict[str, str] | None = None
-) -> list[str]:
-    """Ways the stored state is ahead of the stored data; [] when it is not.
-
-    `current_snapshots` (playlist id -> Spotify's snapshot now): a state snapshot that differs from Spotify's is
-    not ahead of anything, whatever the data holds, because the next run reads that playlist again.
-
-    The recently_played cursor must not pass the newest play loaded (else the plays in between are never asked
-    for again), and a playlist's snapshot id may be in the state only when that playlist's entries of that snapshot
-    are loaded (else its changed entries are never read again); `empty_playlists` have no entries to load."""
-    state = destination_state(database)
-    if state is None:
-        return []
-    resources = state.get("sources", {}).get("spotify", {}).get("resources", {})
-    problems = []
-    with connect(database) as connection:
-        cursor = resources.get("recently_played", {}).get("incremental", {}).get("played_at", {}).get("last_value")
-        if cursor is not None:
-            (newest,) = connection.execute("select max(played_at) from spotify_raw.recently_played").fetchone()
-            if newest is None or newest < cursor:
-                problems.append(f"recently_played cursor {cursor} is ahead of the newest play loaded ({newest})")
-        # Entries of *another* snapshot than the state's are data ahead of the state (a killed load committed a
-        # changed playlist's delete-insert but not its state row): safe, as the next run sees the state's snapshot
-        # differ from Spotify's and reads the playlist again. Ahead of the data is a state snapshot with no entries.
-        for playlist_id, snapshot_id in resources.get("playlist_items", {}).get("snapshots", {}).items():
-            (rows, newer) = connection.execute(
-                "select count(*) filter (where snapshot_id = ?), count(*) filter (where snapshot_id <> ?) "
-                "from spotify_raw.playlist_items where playlist_id = ?",
-                [snapshot_id, snapshot_id, playlist_id],
-            ).fetchone()
-            stale = current_snapshots is not None and current_snapshots.get(playlist_id) != snapshot_id
-            if rows == 0 and newer == 0 and playlist_id not in empty_playlists and not stale:
-                problems.append(f"playlist {playlist_id}: snapshot {snapshot_id} in the state, no entries of it loaded")
-    return problems
 
 
 def main() -> int:

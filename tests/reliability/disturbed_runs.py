@@ -1,22 +1,10 @@
-"""Disturbed runs and what they must leave behind: the helpers of the fault, rate-limit and login tests.
+"""Disturbed runs: the helpers of the fault, rate-limit and login tests.
 
 A disturbed run is `pipeline.main(["run", ...])` itself (in this process, so it is quick, with the emulator given
 through the same env vars a user's secrets.toml would set) against an emulator that injects faults. What it leaves
-is compared with a clean run of the same library seed and tier:
-
-- `raw_snapshot`: every data table of `spotify_raw` (child tables included), minus the load-time columns that
-  differ between any two runs by design: `extracted_at`, `_dlt_load_id`, `_dlt_id`, and in child tables
-  `_dlt_root_id`/`_dlt_parent_id` (random ids), replaced by the parent row's primary key so a child row still
-  says whose it is. In `extraction_runs`, one row per completed run, also `run_started_at`, `run_finished_at`,
-  `logged_in_at`, `refresh_token_expires_at` (times) and `count_api_requests` (counts retries, so a disturbed run
-  sends more by design); every other column (tier, notes, gaps, the other counts) must match.
-- `final_snapshot`: every table dbt built in schema `spotify`, minus `extracted_at` (when a row was read) and
-  `source_load_id` (listening_history: which dlt load a play came from).
-
-Image URLs point at the emulator that served them (it serves the covers itself), so its address is replaced by
-`<spotify>` in every text value: two emulators listen on different ports.
-
-Rows are compared as multisets, so a duplicate is counted as one row too many and a lost row as one missing.
+is compared with a clean run of the same library seed and tier by `warehouse_state` (the one snapshot harness):
+raw tables with the run log `extraction_runs` (one row per completed run: every column but times and request
+counts must match), and the final tables of schema `spotify`.
 """
 
 from __future__ import annotations
@@ -32,135 +20,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
 import pipeline
 from spotify_emulator import EmulatorServer
+from tests.reliability.warehouse_state import Snapshot, compare, connect, snapshot, state_problems
 
-RAW_VARYING = frozenset({"extracted_at", "_dlt_load_id", "_dlt_id", "_dlt_root_id", "_dlt_parent_id"})
-RUN_VARYING = frozenset(
-    {"run_started_at", "run_finished_at", "logged_in_at", "refresh_token_expires_at", "count_api_requests"}
-)
-# The `*_history` marts date what a build saw by the build's clock (dbt snapshots): which periods exist and whether
-# they are current is compared, not when a build noticed them.
-FINAL_VARYING = frozenset({"extracted_at", "source_load_id", "valid_from", "valid_to", "first_seen_at"})
-PARENT_KEYS = {"tracks": "id", "artists": "id"}
-"""Parent tables of dlt's child tables (`tracks__artists`, `artists__genres`) and the key that names a parent."""
 FAULT_STATUSES = ("401", "429", "500", "502", "503", "dropped")
 """What the emulator's stats count as an injected fault (401: an access token that expired in flight)."""
 EXIT_OK, EXIT_FAILED, EXIT_LOGIN_EXPIRED, EXIT_RATE_LIMITED = 0, 1, 3, 4
-Snapshot = dict[str, list[tuple[Any, ...]]]
-
-
-def _connect(database: Path) -> duckdb.DuckDBPyConnection:
-    connection = duckdb.connect(str(database), read_only=True)
-    connection.execute("SET TimeZone='UTC'")
-    return connection
-
-
-def _columns(connection: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[str]:
-    rows = connection.execute(
-        "select column_name from information_schema.columns where table_schema = ? and table_name = ? "
-        "order by ordinal_position",
-        [schema, table],
-    ).fetchall()
-    return [name for (name,) in rows]
-
-
-def _tables(connection: duckdb.DuckDBPyConnection, schema: str) -> list[str]:
-    rows = connection.execute(
-        "select table_name from information_schema.tables where table_schema = ? and table_type = 'BASE TABLE' "
-        "and not starts_with(table_name, '_dlt') order by table_name",
-        [schema],
-    ).fetchall()
-    return [name for (name,) in rows]
-
-
-def _neutral(rows: list[tuple[Any, ...]], base_url: str | None) -> list[tuple[Any, ...]]:
-    """Rows with the emulator's address replaced in text values, sorted: comparable across emulators."""
-    if base_url:
-        rows = [tuple(v.replace(base_url, "<spotify>") if isinstance(v, str) else v for v in row) for row in rows]
-    return sorted(rows, key=repr)
-
-
-def raw_snapshot(database: Path, base_url: str | None = None) -> Snapshot:
-    """Every row of every data table in spotify_raw, without the columns a load sets (see the module docstring)."""
-    snapshot: Snapshot = {}
-    with _connect(database) as connection:
-        for table in _tables(connection, "spotify_raw"):
-            varying = RAW_VARYING | (RUN_VARYING if table == "extraction_runs" else frozenset())
-            kept = [c for c in _columns(connection, "spotify_raw", table) if c not in varying]
-            select = ", ".join(f't."{c}"' for c in kept)
-            parent, _, _ = table.partition("__")
-            if parent in PARENT_KEYS and table != parent:
-                key = PARENT_KEYS[parent]
-                sql = (
-                    f'select p."{key}" as parent_key, {select} from spotify_raw."{table}" t '
-                    f'left join spotify_raw."{parent}" p on p._dlt_id = t._dlt_parent_id'
-                )
-            else:
-                sql = f'select {select} from spotify_raw."{table}" t'
-            snapshot[table] = _neutral(connection.execute(sql).fetchall(), base_url)
-    return snapshot
-
-
-def final_snapshot(database: Path, base_url: str | None = None) -> Snapshot:
-    """Every row of every table dbt built in schema `spotify`, without extracted_at and source_load_id."""
-    snapshot: Snapshot = {}
-    with _connect(database) as connection:
-        # The file warehouse.duckdb is the catalog `spotify` too: the schema is named with its catalog.
-        (catalog,) = connection.execute("select current_database()").fetchone() or ("",)
-        for table in _tables(connection, "spotify"):
-            kept = [c for c in _columns(connection, "spotify", table) if c not in FINAL_VARYING]
-            select = ", ".join(f'"{c}"' for c in kept)
-            rows = connection.execute(f'select {select} from "{catalog}".spotify."{table}"').fetchall()
-            snapshot[table] = _neutral(rows, base_url)
-    return snapshot
-
-
-@dataclass
-class Difference:
-    """Rows of the clean run missing after the disturbed one (lost) and rows it has in excess (duplicated)."""
-
-    lost: dict[str, int] = field(default_factory=dict)
-    extra: dict[str, int] = field(default_factory=dict)
-    examples: list[str] = field(default_factory=list)
-
-    @property
-    def rows_lost(self) -> int:
-        return sum(self.lost.values())
-
-    @property
-    def rows_duplicated(self) -> int:
-        return sum(self.extra.values())
-
-    def __bool__(self) -> bool:
-        return bool(self.lost or self.extra)
-
-    def __str__(self) -> str:
-        return f"lost {self.lost}, in excess {self.extra}; e.g. " + "; ".join(self.examples[:6])
-
-
-def compare(clean: Snapshot, disturbed: Snapshot) -> Difference:
-    """Multiset difference per table: a row the clean run has once and the disturbed run twice is one in excess."""
-    difference = Difference()
-    for table in sorted(set(clean) | set(disturbed)):
-        want, got = Counter(clean.get(table, [])), Counter(disturbed.get(table, []))
-        lost, extra = want - got, got - want
-        if lost:
-            difference.lost[table] = sum(lost.values())
-            difference.examples += [f"{table} lost {row!r}" for row in list(lost)[:2]]
-        if extra:
-            difference.extra[table] = sum(extra.values())
-            difference.examples += [f"{table} in excess {row!r}" for row in list(extra)[:2]]
-    return difference
-
-
-def row_count(snapshot: Snapshot) -> int:
-    return sum(len(rows) for rows in snapshot.values())
-
-
-# --- running the pipeline -------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -277,14 +143,18 @@ class Warehouse:
         return results
 
     def raw(self) -> Snapshot:
-        return raw_snapshot(self.database, self.base_url)
+        return snapshot(self.database, ("spotify_raw",), self.base_url, run_logs=True)
 
     def final(self) -> Snapshot:
-        return final_snapshot(self.database, self.base_url)
+        return snapshot(self.database, ("spotify",), self.base_url)
 
     def query(self, sql: str, *parameters: Any) -> list[tuple[Any, ...]]:
-        with _connect(self.database) as connection:
+        with connect(self.database) as connection:
             return connection.execute(sql, list(parameters)).fetchall()
+
+    def problems(self) -> list[str]:
+        """Where dlt's state, local or stored, is ahead of this warehouse (`warehouse_state.state_problems`)."""
+        return state_problems(self.database, self.pipelines_dir)
 
 
 def new_warehouse(server: EmulatorServer, workdir: Path, dbt_dir: Path, **source_config: Any) -> Warehouse:
@@ -306,34 +176,17 @@ def token_refreshes(server: EmulatorServer) -> int:
 
 
 @contextlib.contextmanager
-def expiring_tokens(server: EmulatorServer, after_requests: int = 3, spacing_seconds: float = 1.0) -> Iterator[None]:
-    """While the block runs, expire every access token the emulator issued each time `after_requests` more Web API
-    requests arrived, at most once per `spacing_seconds`: tokens dying before the client expects (a clock skew, a
-    session ended by Spotify), so requests in flight come back 401. The spacing keeps two expiries from hitting one
-    request and its repeat, which the source does not retry a second time (Spotify's tokens live an hour)."""
-    import threading
-
-    stop = threading.Event()
-
-    def api_requests() -> int:
-        by_endpoint = server.control("GET", "stats")["by_endpoint"]
-        return sum(sum(statuses.values()) for name, statuses in by_endpoint.items() if " /v1/" in name)
-
-    def expire() -> None:
-        seen, last = api_requests(), 0.0
-        while not stop.wait(0.01):
-            now, count = time.monotonic(), api_requests()
-            if count - seen >= after_requests and now - last >= spacing_seconds:
-                server.control("POST", "tokens/expire-access")
-                seen, last = count, now
-
-    thread = threading.Thread(target=expire, name="expire-access", daemon=True)
-    thread.start()
+def expiring_tokens(server: EmulatorServer, uses: int = 6) -> Iterator[None]:
+    """While the block runs, every access token dies after authorising `uses` Web API requests: tokens dying before
+    the client expects (a clock skew, a session ended by Spotify), so requests in flight come back 401 and the source
+    refreshes and repeats them. The emulator counts the uses itself (`access_token_uses`), so a run meets the same
+    deaths at the same requests whatever the machine's load; a repeat carries a fresh token, which `uses` of other
+    requests would have to spend first (at most `max_concurrency` are in flight)."""
+    server.control("POST", "settings", {"access_token_uses": uses})
     try:
         yield
     finally:
-        stop.set()
-        thread.join()
+        server.control("POST", "settings", {"access_token_uses": None})
 
 
 def api_requests(server: EmulatorServer) -> dict[str, int]:
@@ -346,32 +199,19 @@ def api_requests(server: EmulatorServer) -> dict[str, int]:
 
 
 @contextlib.contextmanager
-def after_requests(server: EmulatorServer, count: int, *control_paths: str) -> Iterator[list[int]]:
-    """POST each of `control_paths` (`tokens/revoke-refresh`, ...) to the emulator once `count` more Web API
-    requests arrived than when the block started: a change that happens in the middle of a run, at a known point.
-    Yields a list that receives the request count at the moment it fired (empty if it never did)."""
-    import threading
-
+def after_requests(server: EmulatorServer, count: int, *then: str | dict[str, Any]) -> Iterator[list[int]]:
+    """Once `count` more Web API requests arrived than when the block started, the emulator POSTs each of `then`
+    (`tokens/revoke-refresh`, or `{"path": "clock", "body": {"advance_seconds": N}}`) to itself before it handles
+    the next request: a change in the middle of a run, at the same request every time (`/_emulator/after-requests`).
+    Yields a list that receives the request count at which it fired (empty if it never did)."""
     fired: list[int] = []
-    stop = threading.Event()
-    start = sum(api_requests(server).values())
-
-    def watch() -> None:
-        while not stop.wait(0.005):
-            seen = sum(api_requests(server).values()) - start
-            if seen >= count:
-                for path in control_paths:
-                    server.control("POST", path)
-                fired.append(seen)
-                return
-
-    thread = threading.Thread(target=watch, name="after-requests", daemon=True)
-    thread.start()
+    server.control("DELETE", "after-requests")
+    server.control("POST", "after-requests", {"count": count, "then": list(then)})
     try:
         yield fired
     finally:
-        stop.set()
-        thread.join()
+        fired += [t["fired_at"] for t in server.control("GET", "after-requests") if t["fired_at"] is not None]
+        server.control("DELETE", "after-requests")
 
 
 def change_the_library(server: EmulatorServer) -> None:
@@ -389,6 +229,17 @@ class CleanSequence:
     after_first: Snapshot
     raw: Snapshot
     final: Snapshot
+
+
+    def assert_completed_like(self, warehouse: Warehouse) -> None:
+        """The run that follows a stop (and the user's fix) completes and ends where the clean sequence ends."""
+        again = warehouse.run()
+        assert again.code == EXIT_OK, str(again)
+        assert warehouse.problems() == []
+        raw_difference = compare(self.raw, warehouse.raw())
+        assert not raw_difference, f"raw tables differ from the clean sequence: {raw_difference}"
+        final_difference = compare(self.final, warehouse.final())
+        assert not final_difference, f"final tables differ from the clean sequence: {final_difference}"
 
 
 _CLEAN_SEQUENCES: dict[tuple[int, str], CleanSequence] = {}
@@ -412,66 +263,3 @@ def clean_sequence(seed: int, tier: str, root: Path) -> CleanSequence:
 
 RUN_AGAIN = re.compile(r"Run again in [\d.]+ (seconds|minutes|hours) \(after \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC\)")
 """The rate-limit stop's promise to the user: how long to wait and until when."""
-
-
-# --- state against data ---------------------------------------------------------------------------------------
-
-
-def _resource_states(state: dict[str, Any]) -> dict[str, Any]:
-    return state.get("sources", {}).get("spotify", {}).get("resources", {})
-
-
-def local_state(pipelines_dir: Path) -> dict[str, Any]:
-    """The state the next run starts from: dlt's file in the pipeline's working folder."""
-    from dlt.common.json import json as dlt_json
-
-    path = pipelines_dir / "spotify" / "state.json"
-    return dlt_json.typed_loads(path.read_text()) if path.exists() else {}  # dlt's typed JSON: datetimes kept
-
-
-def stored_state(database: Path) -> dict[str, Any]:
-    """The newest state dlt stored in the warehouse with a completed load (what a lost dlt folder restores)."""
-    from dlt.common.versioned_state import decompress_state
-
-    with _connect(database) as connection:
-        rows = connection.execute(
-            "select s.state from spotify_raw._dlt_pipeline_state s "
-            "join spotify_raw._dlt_loads l on l.load_id = s._dlt_load_id and l.status = 0 "
-            "where s.pipeline_name = 'spotify' order by s.version desc limit 1"
-        ).fetchall()
-    return decompress_state(rows[0][0]) if rows else {}
-
-
-def state_problems(warehouse: Warehouse) -> list[str]:
-    """Where dlt's state claims more than the warehouse holds: a cursor ahead of the loaded rows, a playlist
-    snapshot marked read without its entries, artists or features marked known but not loaded. Empty when
-    consistent. Both the local state (the next run's start) and the stored one (its backup) are checked."""
-    problems: list[str] = []
-    loaded_play = warehouse.query("select max(played_at) from spotify_raw.recently_played")[0][0]
-    loaded_like = warehouse.query("select max(added_at) from spotify_raw.saved_tracks")[0][0]
-    entries = set(warehouse.query("select distinct playlist_id, snapshot_id from spotify_raw.playlist_items"))
-    empty = set(warehouse.query("select id, snapshot_id from spotify_raw.playlists where items_total = 0"))
-    artists = {a for (a,) in warehouse.query("select id from spotify_raw.artists")}
-    tracks = {t for (t,) in warehouse.query("select id from spotify_raw.tracks")}
-    local, stored = local_state(warehouse.pipelines_dir), stored_state(warehouse.database)
-    if local.get("_version_hash") != stored.get("_version_hash"):
-        problems.append(f"local state v{local.get('_state_version')} is not the stored v{stored.get('_state_version')}")
-    for where, state in (("local", local), ("stored", stored)):
-        resources = _resource_states(state)
-        for resource, cursor, loaded in (
-            ("recently_played", "played_at", loaded_play),
-            ("saved_tracks", "added_at", loaded_like),
-        ):
-            value = resources.get(resource, {}).get("incremental", {}).get(cursor, {}).get("last_value")
-            if value is not None and (loaded is None or value > loaded):
-                problems.append(f"{where} {resource} cursor {value} is ahead of the loaded {loaded}")
-        for playlist, snapshot in resources.get("playlist_items", {}).get("snapshots", {}).items():
-            if (playlist, snapshot) not in entries and (playlist, snapshot) not in empty:
-                problems.append(f"{where} state marks playlist {playlist} read at {snapshot}; no entries loaded")
-        unknown = set(resources.get("artists", {}).get("known_ids", [])) - artists
-        if unknown:
-            problems.append(f"{where} state knows {len(unknown)} artists that are not loaded")
-        unresolved = set(resources.get("audio_features", {}).get("resolved_ids", [])) - tracks
-        if unresolved:
-            problems.append(f"{where} state resolved features of {len(unresolved)} tracks that are not loaded")
-    return problems

@@ -23,22 +23,10 @@ import pipeline
 from spotify_emulator import EmulatorServer
 from tests.export.rows import ACCOUNT, EXTENDED, extended_row, write_folder
 from tests.reliability.bad_inputs import API_CASES, CONFIG_CASES, EXPORT_CASES, ApiCase, ExportCase
+from tests.reliability.warehouse_state import fingerprint
 
 pytestmark = pytest.mark.reliability
 ROOT = Path(pipeline.__file__).resolve().parent
-
-
-def snapshot(warehouse: Path) -> dict[str, tuple[int, int]]:
-    """(rows, checksum) of every table in spotify_raw."""
-    with duckdb.connect(str(warehouse), read_only=True) as connection:
-        tables = [name for (name,) in connection.execute(
-            "select table_name from information_schema.tables where table_schema = 'spotify_raw' order by 1"
-        ).fetchall()]  # fmt: skip
-        return {
-            name: connection.execute(f'select count(*), coalesce(bit_xor(hash(t)), 0) from spotify_raw."{name}" t')
-            .fetchone()
-            for name in tables
-        }
 
 
 def local_state(pipelines: Path, name: str) -> tuple[dict[str, Any], bool]:
@@ -101,7 +89,7 @@ def test_bad_export_is_refused_naming_the_file_and_loads_nothing(
 ) -> None:
     shutil.copytree(export_baseline, tmp_path / "ws")
     workspace = Workspace(tmp_path / "ws", monkeypatch, {})
-    before, state_before = snapshot(workspace.warehouse), local_state(tmp_path / "ws" / "dlt", "spotify_export")
+    before, state_before = fingerprint(workspace.warehouse), local_state(tmp_path / "ws" / "dlt", "spotify_export")
     (tmp_path / "input").mkdir()
     path = case.build(tmp_path / "input")
 
@@ -110,7 +98,7 @@ def test_bad_export_is_refused_naming_the_file_and_loads_nothing(
     assert code == 2, err
     assert case.named in err and case.reason in err, err
     assert "nothing of this export was loaded" in err and "Traceback" not in err
-    assert snapshot(workspace.warehouse) == before
+    assert fingerprint(workspace.warehouse) == before
     assert local_state(tmp_path / "ws" / "dlt", "spotify_export") == state_before
 
 
@@ -135,7 +123,7 @@ def test_bad_settings_are_refused_before_any_request(
     assert _api_requests(server) == 0
     for case in CONFIG_CASES:  # the pipeline may open (create) the DuckDB file; nothing lands in it
         path = tmp_path / case.name.replace(" ", "-") / "warehouse.duckdb"
-        assert not path.exists() or snapshot(path) == {}, case.name
+        assert not path.exists() or fingerprint(path) == {}, case.name
 
 
 # --- corrupted answers ---
@@ -186,7 +174,7 @@ def test_corrupt_answer_is_refused_naming_the_endpoint_and_loads_nothing(
     extra = {f"SOURCES__SPOTIFY__{k.upper()}": str(v) for k, v in case.extra.items()}
     workspace = Workspace(tmp_path / "ws", monkeypatch, {**env, **extra,
                           "SOURCES__SPOTIFY__TOKEN_CACHE_PATH": str(tmp_path / "ws" / "cache.json")})  # fmt: skip
-    before, state_before = snapshot(workspace.warehouse), local_state(tmp_path / "ws" / "dlt", "spotify")
+    before, state_before = fingerprint(workspace.warehouse), local_state(tmp_path / "ws" / "dlt", "spotify")
     server.control("POST", "stats/reset")
     server.control("POST", "plays", {"count": 3})  # new plays, so a corrupted play page has plays to corrupt
     server.control("POST", "faults", {"corrupt_rate": 1.0, "corrupt_kind": case.kind, "corrupt_field": case.path,
@@ -201,7 +189,7 @@ def test_corrupt_answer_is_refused_naming_the_endpoint_and_loads_nothing(
     assert code == 1, err
     assert case.named in err and case.reason in err, err
     assert "Nothing of this run was loaded" in err and "Traceback" not in err
-    assert snapshot(workspace.warehouse) == before
+    assert fingerprint(workspace.warehouse) == before
     assert local_state(tmp_path / "ws" / "dlt", "spotify") == state_before
 
 

@@ -4,7 +4,7 @@ A run is held at a known moment by tests/reliability/crash_harness.py (`CRASH_AC
 real run, holding the run lock and, mid-load, the DuckDB file) while the test does the other thing, then released.
 Judged by exit codes, the bytes of the warehouse and dlt's files (the second pipeline must not touch them), and the
 tables after the released run (equal to before, as the library did not change: a second run adds only its row to
-the run log `extraction_runs`, left out of the comparison with the columns listed in crash_harness).
+the run log `extraction_runs`, left out of the comparison with the columns listed in warehouse_state).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import pytest
 from dashboard.warehouse import DuckDBWarehouse, WarehouseBusy
 from spotify_emulator import EmulatorServer
 from tests.reliability import crash_harness as harness
+from tests.reliability import warehouse_state as ws
 
 pytestmark = pytest.mark.reliability
 
@@ -43,15 +44,7 @@ def loaded(tmp_path: Path) -> Iterator[Loaded]:
     """An emulator and a warehouse after one clean run (raw data only; the dashboard test reads raw tables)."""
     server = EmulatorServer(seed=3, profile="small").start()
     try:
-        tokens = server.login()
-        env = harness.pipeline_env(
-            tmp_path,
-            SOURCES__SPOTIFY__API_BASE_URL=server.api_url,
-            SOURCES__SPOTIFY__ACCOUNTS_BASE_URL=server.url,
-            SOURCES__SPOTIFY__CLIENT_ID=server.settings.accounts.client_id,
-            SOURCES__SPOTIFY__REFRESH_TOKEN=tokens["refresh_token"],
-            SOURCES__SPOTIFY__TOKEN_CACHE_PATH=str(tmp_path / "token-cache.json"),
-        )
+        env = harness.scenario_env(server, tmp_path / "no-template", tmp_path)
         first = harness.run(["run", "--no-transform"], env)
         assert first.returncode == 0, harness.described(first)
         yield Loaded(server, tmp_path, env)
@@ -93,7 +86,7 @@ def fingerprints(workdir: Path) -> dict[str, str]:
 def test_a_second_run_exits_75_without_touching_anything(loaded: Loaded, at: str) -> None:
     """Held where the first run writes nothing meanwhile (mid-load its other load threads go on writing), so any
     change to a file between the two fingerprints is the second run's."""
-    before = harness.snapshot(loaded.database)
+    before = ws.snapshot(loaded.database)
     process, release = paused_run(loaded, at)
     try:
         files = fingerprints(loaded.workdir)
@@ -105,8 +98,8 @@ def test_a_second_run_exits_75_without_touching_anything(loaded: Loaded, at: str
         assert fingerprints(loaded.workdir) == files, "the second run changed a file"
     finally:
         finish(process, release)
-    assert harness.snapshot(loaded.database) == before, "the held run, once released, did not end as a clean one"
-    assert harness.duplicate_run_rows(loaded.database) == {"extraction_runs": 0}
+    assert ws.snapshot(loaded.database) == before, "the held run, once released, did not end as a clean one"
+    assert ws.duplicate_run_rows(loaded.database) == {"extraction_runs": 0}
 
 
 def test_the_dashboard_reads_or_says_busy_while_the_pipeline_loads(loaded: Loaded) -> None:
@@ -115,7 +108,7 @@ def test_the_dashboard_reads_or_says_busy_while_the_pipeline_loads(loaded: Loade
     warehouse = DuckDBWarehouse(loaded.database)
     sql = "select count(*) as plays from warehouse.spotify_raw.recently_played"
     assert int(warehouse.run(sql, {})["plays"][0]) == 50
-    before = harness.snapshot(loaded.database)
+    before = ws.snapshot(loaded.database)
     process, release = paused_run(loaded, "load_job:3")
     outcomes: list[str] = []
     try:
@@ -137,4 +130,4 @@ def test_the_dashboard_reads_or_says_busy_while_the_pipeline_loads(loaded: Loade
         finish(process, release)
     assert outcomes, "the dashboard was never asked"
     assert int(warehouse.run(sql, {})["plays"][0]) == 50
-    assert harness.snapshot(loaded.database) == before
+    assert ws.snapshot(loaded.database) == before

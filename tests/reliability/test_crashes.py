@@ -32,6 +32,7 @@ import pytest
 
 from spotify_emulator import EmulatorServer
 from tests.reliability import crash_harness as harness
+from tests.reliability import warehouse_state as ws
 
 pytestmark = pytest.mark.reliability
 
@@ -46,7 +47,7 @@ class Family:
 
     server: EmulatorServer
     template: Path
-    reference: dict[str, list[tuple[Any, ...]]]
+    reference: ws.Snapshot
     expected_plays: list[int]
     """played_at (unix ms) of every play the warehouse must hold once, from the ground truth."""
     empty_playlists: frozenset[str]
@@ -81,7 +82,7 @@ def families(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Fam
         first = Family(first_server, empty, {}, *_truth_facts(first_server, 50))
         template = root / "after-first-run"
         _clean_run(first.scenario(template))
-        first.reference = harness.snapshot(template / "warehouse.duckdb", MARTS)
+        first.reference = ws.snapshot(template / "warehouse.duckdb", MARTS)
 
         later_server.control("POST", "plays", {"count": NEW_PLAYS})
         later_server.control("POST", "playlists/edit", {"add": 3, "remove": 2})
@@ -89,7 +90,7 @@ def families(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Fam
         later = Family(later_server, template, {}, *_truth_facts(later_server, 50 + NEW_PLAYS))
         reference = root / "later-reference"
         _clean_run(later.scenario(reference))
-        later.reference = harness.snapshot(reference / "warehouse.duckdb", MARTS)
+        later.reference = ws.snapshot(reference / "warehouse.duckdb", MARTS)
         yield {"first": first, "later": later}
     finally:
         first_server.stop()
@@ -112,7 +113,7 @@ def crash_and_rerun(family: Family, workdir: Path, at: str, transform: bool, los
     assert (workdir / "crash-reached").exists()
     if database.exists():
         current = {p["id"]: p["snapshot_id"] for p in family.server.control("GET", "ground-truth")["playlists"]}
-        problems = harness.state_problems(database, family.empty_playlists, current)
+        problems = ws.state_problems(database, empty_playlists=family.empty_playlists, current_snapshots=current)
         assert problems == [], f"after the kill at {at}"
     if lose_local:
         shutil.rmtree(workdir / "pipelines")
@@ -123,14 +124,12 @@ def crash_and_rerun(family: Family, workdir: Path, at: str, transform: bool, los
         pytest.skip("the run crossed midnight UTC: top lists are keyed by day, the reference is of another day")
 
     schemas = MARTS if transform else ("spotify_raw",)
-    after = harness.snapshot(database, schemas)
+    after = ws.snapshot(database, schemas)
     expected = {name: rows for name, rows in family.reference.items() if name.split(".")[0] in schemas}
-    differing = sorted(name for name in set(expected) | set(after) if expected.get(name) != after.get(name))
-    assert differing == [], f"differ from the clean run after a kill at {at}: " + "; ".join(
-        harness.difference(name, expected.get(name, []), after.get(name, [])) for name in differing
-    )
-    assert harness.duplicate_run_rows(database) == {"extraction_runs": 0}
-    assert harness.state_problems(database, family.empty_playlists) == []
+    difference = ws.compare(expected, after)
+    assert not difference, f"differ from the clean run after a kill at {at}: {difference}"
+    assert ws.duplicate_run_rows(database) == {"extraction_runs": 0}
+    assert ws.state_problems(database, empty_playlists=family.empty_playlists) == []
     assert_every_play_once(database, family.expected_plays, transform)
 
 
@@ -139,9 +138,9 @@ def assert_every_play_once(database: Path, expected: list[int], transform: bool)
     tables = [("spotify_raw", "recently_played")]
     if transform:
         tables += [("spotify", "recently_played"), ("spotify", "listening_history")]
-    with harness.connect(database) as connection:
+    with ws.connect(database) as connection:
         for schema, name in tables:
-            table = harness.qualified(connection, schema, name)
+            table = ws.qualified(connection, schema, name)
             counts = dict(connection.execute(
                 f"select epoch_ms(played_at), count(*) from {table} group by 1"
             ).fetchall())  # fmt: skip

@@ -30,6 +30,7 @@ from spotify_emulator.export import expected_listening_history, write_extended_e
 from spotify_emulator.library import generate
 from tests.dbt.test_listening_history import actual_keys, expected_keys
 from tests.reliability import crash_harness as harness
+from tests.reliability import warehouse_state as ws
 
 pytestmark = pytest.mark.reliability
 
@@ -46,7 +47,7 @@ class Export:
 
     path: Path
     template: Path
-    reference: dict[str, list[tuple[Any, ...]]]
+    reference: ws.Snapshot
     play_keys: set[str]
     truth: list[dict[str, Any]]
 
@@ -70,13 +71,13 @@ def export(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Export]:
         library, extended=(None, None), account=None, api=True, extended_field_version=FIELD_VERSION,
         extended_rows_per_file=ROWS_PER_FILE,
     )  # fmt: skip
-    yield Export(path, template, harness.snapshot(clean / "warehouse.duckdb"), set(counts), truth)
+    yield Export(path, template, ws.snapshot(clean / "warehouse.duckdb"), set(counts), truth)
 
 
 def play_key_counts(database: Path) -> dict[str, int]:
     """How often each play_key is in export_streams ({} before the table exists)."""
-    with harness.connect(database) as connection:
-        if "export_streams" not in harness.tables(connection, "spotify_raw"):
+    with ws.connect(database) as connection:
+        if "export_streams" not in ws.tables(connection, "spotify_raw"):
             return {}
         return dict(connection.execute(
             "select play_key, count(*) from spotify_raw.export_streams group by play_key"
@@ -88,8 +89,8 @@ def lost_and_doubled(expected: set[str], counts: dict[str, int]) -> tuple[int, i
 
 
 def listening_history(database: Path) -> list[dict[str, Any]]:
-    with harness.connect(database) as connection:
-        table = harness.qualified(connection, "spotify", "listening_history")
+    with ws.connect(database) as connection:
+        table = ws.qualified(connection, "spotify", "listening_history")
         rows = connection.execute(f"select {', '.join(HISTORY_COLUMNS)} from {table}").fetchall()
     return [dict(zip(HISTORY_COLUMNS, row, strict=True)) for row in rows]
 
@@ -118,14 +119,9 @@ def crash_and_reimport(export: Export, workdir: Path, at: str, transform: bool, 
 
     lost, doubled = lost_and_doubled(export.play_keys, play_key_counts(database))
     assert (lost, doubled) == (0, 0), f"export_streams after a kill at {at}: {lost} plays lost, {doubled} doubled"
-    after = harness.snapshot(database)
-    differing = sorted(
-        name for name in set(export.reference) | set(after) if export.reference.get(name) != after.get(name)
-    )
-    assert differing == [], f"differ from the clean import after a kill at {at}: " + "; ".join(
-        harness.difference(name, export.reference.get(name, []), after.get(name, [])) for name in differing
-    )
-    assert harness.duplicate_run_rows(database) == {"export_imports": 0, "extraction_runs": 0}
+    difference = ws.compare(export.reference, ws.snapshot(database))
+    assert not difference, f"differ from the clean import after a kill at {at}: {difference}"
+    assert ws.duplicate_run_rows(database) == {"export_imports": 0, "extraction_runs": 0}
     if transform:
         rows = listening_history(database)
         assert len({row["play_id"] for row in rows}) == len(rows), "a play_id twice in listening_history"

@@ -42,15 +42,12 @@ import pytest
 from spotify_emulator import EmulatorServer
 from tests.reliability.disturbed_runs import (
     EXIT_OK,
-    Snapshot,
-    compare,
     expiring_tokens,
     fault_counts,
     new_warehouse,
-    row_count,
-    state_problems,
     token_refreshes,
 )
+from tests.reliability.warehouse_state import Snapshot, compare, row_count
 
 pytestmark = pytest.mark.reliability
 
@@ -96,8 +93,6 @@ class Combination:
             faults |= {"rate_drop": 0.2 if many else 0.25}
         if "latency" in self.kinds:
             faults |= {"latency_ms": 20 + self.fault_seed % 41}
-        elif "expiry" in self.kinds:
-            faults |= {"latency_ms": 10}  # a run long enough for its tokens to be expired under it
         return faults
 
     def source_config(self) -> dict[str, Any]:
@@ -108,14 +103,6 @@ class Combination:
         if len(self.kinds) >= 4:
             return {"max_attempts": 8}
         return {"max_attempts": 5} if len(self.kinds) >= 2 else {}
-
-    def settings(self) -> dict[str, Any]:
-        """Access tokens living two seconds: the source refreshes ahead of expiry (a tenth of the lifetime before)
-        during the run, also when a 429 made it wait. (One second proved too tight to mean anything: the margin,
-        0.1 s, is then within this machine's scheduling noise.) With `expiry` the
-        run also has its tokens expired under it after every third request, once a second (`expiring_tokens`):
-        requests in flight get 401, and the source refreshes and repeats them."""
-        return {"access_token_lifetime": 2} if "expiry" in self.kinds else {}
 
 
 def _ci_matrix() -> list[Combination]:
@@ -221,8 +208,6 @@ def _check(combination: Combination, tmp_path: Path, clean_runs: CleanRuns, figu
             server, tmp_path / "disturbed", clean_runs.root / "dbt", **combination.source_config()
         )
         server.control("POST", "faults", combination.faults())
-        if combination.settings():
-            server.control("POST", "settings", combination.settings())
         server.control("POST", "stats/reset")
         expiry = expiring_tokens(server) if "expiry" in combination.kinds else contextlib.nullcontext()
         with expiry:
@@ -256,7 +241,7 @@ def _check(combination: Combination, tmp_path: Path, clean_runs: CleanRuns, figu
         }
     )
     assert not difference, f"{combination.id}: raw tables differ from the clean run: {difference}\n{history}"
-    assert state_problems(warehouse) == []
+    assert warehouse.problems() == []
 
     if combination.dbt:
         assert clean.final, "the clean run built the final tables"
@@ -324,4 +309,4 @@ def test_a_connection_that_never_answers_ends_with_exit_1_and_a_message(tmp_path
         ), "nothing of the failed run was loaded"
         server.control("POST", "faults", {"rate_drop": 0.0})
         assert warehouse.run("--no-transform").code == EXIT_OK
-        assert state_problems(warehouse) == []
+        assert warehouse.problems() == []

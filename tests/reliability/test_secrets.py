@@ -82,10 +82,11 @@ def test_no_secret_in_output_logs_dlt_folder_or_warehouse_of_run_and_demo(
     monkeypatch.setenv("SPOTIFY_DUCKDB", str(tmp_path / "demo.duckdb"))
     demo_log = tmp_path / "logs" / "demo.log"
     assert pipeline.main(["demo", "--profile", "small", "--no-transform", "--log-file", str(demo_log)]) == 0
-    # run: an emulator of the test's, with a client secret configured (sent by HTTP Basic) and a token that rotates.
+    # run: an emulator of the test's, with a client secret configured (sent by HTTP Basic) and a token that rotates
+    # at every refresh; access tokens die after 10 requests, so the run refreshes (and rotates) several times.
     server = Recorded(profile="small", seed=2).start()
     try:
-        server.control("POST", "settings", {"refresh_rotation": "always", "access_token_lifetime": 2})
+        server.control("POST", "settings", {"refresh_rotation": "always", "access_token_uses": 10})
         monkeypatch.setenv("SPOTIFY_DUCKDB", str(tmp_path / "run.duckdb"))
         accounts = server.settings.accounts
         env = {"API_BASE_URL": server.api_url, "ACCOUNTS_BASE_URL": server.url, "CLIENT_ID": accounts.client_id,

@@ -1,7 +1,7 @@
 """Run the real dlt pipeline with the real source against a real emulator, into a real DuckDB file.
 
 What a run within the source's limits must land comes from the emulator's ground truth alone
-(spotify_emulator.expectations, which the benchmarks share): the tests compare the warehouse with that, never with
+(tests.expectations, which the benchmarks share): the tests compare the warehouse with that, never with
 hand-written numbers.
 """
 
@@ -15,9 +15,10 @@ from typing import Any
 import dlt
 import duckdb
 
-from spotify_emulator import EmulatorServer, expectations
-from spotify_emulator.expectations import Expected
+from spotify_emulator import EmulatorServer
 from spotify_source import spotify_source
+from tests import expectations
+from tests.expectations import Expected
 
 LIMITS = {"max_playlists": 20, "max_tracks_per_playlist": 100, "top_limit": 20, "artist_request_budget": 100}
 os.environ.setdefault("EXTRACT__NEXT_ITEM_MODE", "fifo")
@@ -70,7 +71,7 @@ def make_harness(server: EmulatorServer, workdir: Path) -> Harness:
 
 
 def expected(truth: dict[str, Any], development: bool, limits: dict[str, int] = LIMITS) -> Expected:
-    """What a run within LIMITS must land (see spotify_emulator.expectations, shared with the benchmarks)."""
+    """What a run within LIMITS must land (see tests.expectations, shared with the benchmarks)."""
     return expectations.expected(truth, development, limits)
 
 

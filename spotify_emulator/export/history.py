@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from spotify_emulator import names
-from spotify_emulator.library import Library, spotify_id, to_ms
+from spotify_emulator.model import Library, spotify_id, to_ms
 from spotify_emulator.profiles import resolve
 
 API_RECENT_LIMIT = 50

@@ -7,8 +7,8 @@
     zip_path = write_extended_export(library, tmp_path, field_version="2025")
     truth = expected_listening_history(library, extended=(None, None), account=None, extended_field_version="2025")
 
-The history itself is `export_history.full_history`; which play lands in which file is `export_files`; the files
-are written by `export_writer`; `export_bulk` writes a large synthetic history fast, for the import benchmark.
+The history itself is `history.full_history`; which play lands in which file is `files`; the files
+are written by `writer`; `bulk` writes a large synthetic history fast, for the import benchmark.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from spotify_emulator.export_bulk import write_bulk_extended_history
-from spotify_emulator.export_files import (
+from spotify_emulator.export.bulk import write_bulk_extended_history
+from spotify_emulator.export.files import (
     UNKNOWN_ARTIST,
     UNKNOWN_TRACK,
     account_kind,
@@ -27,9 +27,9 @@ from spotify_emulator.export_files import (
     in_window,
     plan_extended,
 )
-from spotify_emulator.export_history import API_RECENT_LIMIT, HistoryPlay, full_history
-from spotify_emulator.export_writer import write_account_export, write_extended_export
-from spotify_emulator.library import Library
+from spotify_emulator.export.history import API_RECENT_LIMIT, HistoryPlay, full_history
+from spotify_emulator.export.writer import write_account_export, write_extended_export
+from spotify_emulator.model import Library
 
 __all__ = [
     "UNKNOWN_ARTIST",

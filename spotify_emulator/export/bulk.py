@@ -15,9 +15,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from spotify_emulator import names
-from spotify_emulator.export_files import EXTENDED_FOLDER, FIELDS, local_year
-from spotify_emulator.export_writer import _package, dumps
-from spotify_emulator.library import spotify_id
+from spotify_emulator.export.files import EXTENDED_FOLDER, FIELDS, local_year
+from spotify_emulator.export.writer import _package, dumps
+from spotify_emulator.model import spotify_id
 
 BULK_ROWS_PER_FILE = 15_000
 _END = datetime(2026, 10, 1, tzinfo=UTC)

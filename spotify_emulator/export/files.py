@@ -1,6 +1,6 @@
 """Which plays go into which export file, and how one play looks as a row of each kind and field version.
 
-Shared by the writers (`export_writer`) and the ground truth (`export.expected_listening_history`), so the truth
+Shared by the writers (`writer`) and the ground truth (`export.expected_listening_history`), so the truth
 says exactly what the files show: a file plan depends only on the history and the arguments, never on the
 random quirks the writer adds on top.
 
@@ -19,7 +19,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from spotify_emulator.export_history import LOCAL_UTC_OFFSET, HistoryPlay
+from spotify_emulator.export.history import LOCAL_UTC_OFFSET, HistoryPlay
 
 FIELD_VERSIONS = ("legacy", "2024", "2025", "mixed")
 EXTENDED_FOLDER = "Spotify Extended Streaming History"

@@ -1,13 +1,13 @@
 """Write Spotify data exports (extended streaming history, account data) from the emulator's full history.
 
-Files follow `export_files`' plan; with `quirks=True` the extended files also carry what real exports do and an
+Files follow `files`' plan; with `quirks=True` the extended files also carry what real exports do and an
 importer must survive, none of which adds or removes a play:
 - rows not sorted by `ts` within a file (some rows moved elsewhere, as offline plays synced late are);
 - exact duplicate rows (the same row twice);
 - repeated `(ts, uri)` pairs: a second row of the SAME play — same `ts` and URI — that reports the stream again
   with a smaller `ms_played` (a report cut short) or the same `ms_played` and different offline fields. The ground
   truth counts such rows as ONE play whose `ms_played` is the largest of its rows;
-- `offline_timestamp` 0 or null on some rows (`export_files.extended_row`).
+- `offline_timestamp` 0 or null on some rows (`files.extended_row`).
 Rows with all metadata null, video rows with `ms_played` 0 and the year in a file name that does not match the UTC
 year of its first rows are part of the data itself, so they are there with or without quirks.
 """
@@ -22,7 +22,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-from spotify_emulator.export_files import (
+from spotify_emulator.export.files import (
     ACCOUNT_FOLDERS,
     EXTENDED_FOLDER,
     account_row,
@@ -31,8 +31,8 @@ from spotify_emulator.export_files import (
     plan_account,
     plan_extended,
 )
-from spotify_emulator.export_history import full_history
-from spotify_emulator.library import Library
+from spotify_emulator.export.history import full_history
+from spotify_emulator.model import Library
 
 try:
     import orjson
