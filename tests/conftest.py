@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,11 @@ from tests.cli_harness import Cli, TelemetrySink
 # Tests talk to 127.0.0.1 only: no dlt telemetry, and dlt runs resources in the order the source relies on.
 os.environ["RUNTIME__DLTHUB_TELEMETRY"] = "false"
 os.environ.setdefault("EXTRACT__NEXT_ITEM_MODE", "fifo")
+# dbt's working files (manifest, partial-parse cache, logs) per test session, inherited by the `python pipeline.py`
+# subprocesses: sessions side by side (pytest-xdist's workers) never write the same dbt_project/target.
+_DBT_SCRATCH = tempfile.mkdtemp(prefix=f"spotify-dbt-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-")
+os.environ.setdefault("DBT_TARGET_PATH", os.path.join(_DBT_SCRATCH, "target"))
+os.environ.setdefault("DBT_LOG_PATH", os.path.join(_DBT_SCRATCH, "logs"))
 
 
 @dataclass

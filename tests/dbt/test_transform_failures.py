@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -44,5 +45,6 @@ def test_docs_generate(
     monkeypatch.setenv("SPOTIFY_DUCKDB", str(harness.database))
     transform.run_dbt(["build"])
     transform.run_dbt(["docs", "generate"])
-    catalog = transform.DBT_PROJECT / "target" / "catalog.json"
+    target = Path(os.environ.get("DBT_TARGET_PATH", transform.DBT_PROJECT / "target"))  # tests/conftest.py's
+    catalog = target / "catalog.json"
     assert catalog.exists() and '"model.spotify_warehouse.track_audio_features"' in catalog.read_text()
