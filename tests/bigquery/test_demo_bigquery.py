@@ -213,7 +213,7 @@ def test_demo_on_bigquery_passes(bigquery_demo: Demo) -> None:
     assert f"Loading the emulated account into BigQuery project {PROJECT} (EU)" in bigquery_demo.output
     assert "3/3 loading into BigQuery" in bigquery_demo.output
     assert re.search(r"^  recently_played\s+[1-9]\d*$", bigquery_demo.output, re.M), "the summary found no plays"
-    assert f"SPOTIFY_WAREHOUSE=bigquery SPOTIFY_BIGQUERY_PROJECT={PROJECT}" in bigquery_demo.output
+    assert f"SPOTIFY_DESTINATION=bigquery SPOTIFY_BIGQUERY_PROJECT={PROJECT}" in bigquery_demo.output
     dbt_jobs = [sql for sql in bigquery_demo.statements if '/* {"app": "dbt"' in sql]
     assert dbt_jobs, "dbt did not run against BigQuery"
 
