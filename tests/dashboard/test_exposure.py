@@ -58,9 +58,7 @@ def test_the_exposure_lists_exactly_the_marts_the_queries_read() -> None:
 def test_every_exposed_mart_is_a_model_with_a_contract() -> None:
     """Each ref names a model of the marts folder that its `_*__models.yml` documents (so it has a contract)."""
     documented = {
-        model["name"]
-        for path in MARTS.glob("_*__models.yml")
-        for model in yaml.safe_load(path.read_text())["models"]
+        model["name"] for path in MARTS.glob("_*__models.yml") for model in yaml.safe_load(path.read_text())["models"]
     }
     for mart in exposed_marts():
         assert (MARTS / f"{mart}.sql").is_file(), mart
