@@ -312,7 +312,7 @@ def test_costs_on_duckdb(duckdb_demo: Path) -> None:
     report = costs.duckdb_report(duckdb_demo)
     assert report.file_bytes >= duckdb_demo.stat().st_size > 0
     with duckdb.connect(str(duckdb_demo), read_only=True) as connection:
-        plays = connection.execute("select count(*) from spotify.spotify.recently_played").fetchone()[0]
+        plays = connection.execute(f"select count(*) from {duckdb_demo.stem}.spotify.recently_played").fetchone()[0]
     rows = {(t.dataset, t.table): t.rows for t in report.tables}
     assert rows[(MARTS, "recently_played")] == plays > 0
     assert {dataset for dataset, _ in rows} == {"spotify_raw", "spotify_staging", "spotify"}
