@@ -37,7 +37,7 @@ def render_times(database: Path) -> dict[str, tuple[float, float, str]]:
     from streamlit.testing.v1 import AppTest
 
     os.environ["SPOTIFY_DUCKDB"] = str(database)
-    os.environ.pop("SPOTIFY_WAREHOUSE", None)
+    os.environ.pop("SPOTIFY_DESTINATION", None)
     times = {}
     for title, page in PAGES.items():
         app = AppTest.from_file(str(APP), default_timeout=120)

@@ -1,6 +1,7 @@
 """The dashboard's entry point: `streamlit run dashboard/app.py` (from the repository root). It only routes.
 
-Pages live in dashboard/app_pages/ (UI only), SQL in dashboard/queries.py, the warehouse in dashboard/warehouse.py.
+Pages live in dashboard/app_pages/ (UI only), SQL in dashboard/queries/ (one module per page), the warehouse in
+dashboard/warehouse.py.
 
 Why `app_pages/` and not `pages/`: Streamlit treats a `pages/` folder beside the entry point as an old-style
 multipage app until `st.navigation` has run once in the server. A first visit straight to a page's address (a

@@ -26,7 +26,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import queries, warehouse
-from dashboard.queries import FINAL, RAW, STAGING, Query
+from dashboard.queries import FINAL, Query
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,8 @@ RESULT_TTL_SECONDS = 600
 
 
 def config() -> warehouse.WarehouseConfig:
-    """The warehouse settings: environment first, then `[warehouse]` of .streamlit/secrets.toml if there is one."""
+    """The warehouse settings: environment first, then `[warehouse]` of .streamlit/secrets.toml if there is one
+    (`destination = "bigquery"`, `bigquery_project = ...`)."""
     try:
         settings: Mapping[str, Any] = dict(st.secrets.get("warehouse", {}))
     except Exception:  # no secrets file at all is the normal case
@@ -198,6 +199,10 @@ def to_local(value: Any, tz: str) -> dt.datetime | None:
 # --- runs ---
 
 
+# What each run fetched: columns of the mart `pipeline_runs` (null for a run from before the counter existed).
+RUN_COUNTERS = ("api_requests", "plays_fetched", "playlists_read", "artists_fetched", "audio_features_fetched")
+
+
 @dataclass(frozen=True)
 class Run:
     """One pipeline run as the Data health page shows it."""
@@ -213,37 +218,28 @@ class Run:
 
 
 def runs(current: Status, user_id: str, limit: int = 30) -> list[Run]:
-    """The latest runs, newest first, with their notes, gaps and counters (empty when none are recorded)."""
-    if not current.has(STAGING, "stg_spotify__extraction_runs"):
+    """The latest runs, newest first, with their notes, gaps and counters (empty when none are recorded, or when the
+    warehouse's last dbt build predates the mart `pipeline_runs`)."""
+    if not current.has(FINAL, "pipeline_runs"):
         return []
-    frame = fetch(queries.last_runs, user_id=user_id, limit=limit)
-    counters: dict[Any, dict[str, int]] = {}
-    if current.has(RAW, "extraction_runs"):
-        raw = fetch(queries.raw_run_counts, user_id=user_id, limit=limit)
-        count_columns = [column for column in raw.columns if column.startswith("count_")]
-        for _, row in raw.iterrows():
-            counters[pd.Timestamp(row["run_started_at"])] = {
-                column.removeprefix("count_"): int(row[column]) for column in count_columns if pd.notna(row[column])
-            }
-    result = []
-    for _, row in frame.iterrows():
-        result.append(
-            Run(
-                started_at=_timestamp(row["run_started_at"]),
-                finished_at=_timestamp(row["run_finished_at"]),
-                tier=None if pd.isna(row["tier"]) else str(row["tier"]),
-                batch_endpoints=_optional_bool(row["is_batch_endpoints_available"]),
-                audio_features=_optional_bool(row["is_audio_features_available"]),
-                notes=[str(note) for note in _json_list(row["notes_json"])],
-                gaps=[
-                    {str(key): str(value) for key, value in gap.items()}
-                    for gap in _json_list(row["gaps_json"])
-                    if isinstance(gap, dict)
-                ],
-                counts=counters.get(pd.Timestamp(row["run_started_at"]), {}),
-            )
+    frame = fetch(queries.pipeline_runs, user_id=user_id, limit=limit)
+    return [
+        Run(
+            started_at=_timestamp(row["run_started_at"]),
+            finished_at=_timestamp(row["run_finished_at"]),
+            tier=None if pd.isna(row["tier"]) else str(row["tier"]),
+            batch_endpoints=_optional_bool(row["is_batch_endpoints_available"]),
+            audio_features=_optional_bool(row["is_audio_features_available"]),
+            notes=[str(note) for note in _json_list(row["notes_json"])],
+            gaps=[
+                {str(key): str(value) for key, value in gap.items()}
+                for gap in _json_list(row["gaps_json"])
+                if isinstance(gap, dict)
+            ],
+            counts={column: int(row[column]) for column in RUN_COUNTERS if pd.notna(row[column])},
         )
-    return result
+        for _, row in frame.iterrows()
+    ]
 
 
 def _timestamp(value: Any) -> dt.datetime | None:
@@ -292,13 +288,13 @@ class SpotifyLogin:
 
 def spotify_login(current: Status, user_id: str) -> SpotifyLogin:
     """The login age the latest run recorded (unknown when it recorded none)."""
-    if not current.has(STAGING, "stg_spotify__extraction_runs"):
+    if not current.has(FINAL, "pipeline_runs"):
         return SpotifyLogin(None, None)
     frame = fetch(queries.spotify_login, user_id=user_id)
-    if frame.empty or "refresh_token_expires_at" not in frame.columns:
+    if frame.empty:
         return SpotifyLogin(None, None)
     row = frame.iloc[0]
-    return SpotifyLogin(_timestamp(row.get("logged_in_at")), _timestamp(row["refresh_token_expires_at"]))
+    return SpotifyLogin(_timestamp(row["logged_in_at"]), _timestamp(row["refresh_token_expires_at"]))
 
 
 def last_refreshed(current: Status, user_id: str) -> dt.datetime | None:

@@ -1,9 +1,9 @@
 """Where the dashboard reads from: the DuckDB file the pipeline writes (default) or BigQuery.
 
 Chosen by environment (or a `[warehouse]` table in `.streamlit/secrets.toml`, same names in lower case without
-the `SPOTIFY_` prefix; the environment wins):
+the `SPOTIFY_` prefix; the environment wins). The names are the pipeline's, so one setting serves both:
 
-    SPOTIFY_WAREHOUSE                 duckdb (default) | bigquery
+    SPOTIFY_DESTINATION               duckdb (default) | bigquery
     SPOTIFY_DUCKDB                    the DuckDB file (default data/warehouse.duckdb under the repository)
     SPOTIFY_BIGQUERY_PROJECT          the Google Cloud project holding the datasets
     SPOTIFY_BIGQUERY_LOCATION         the datasets' location (default EU, as dbt's profile)
@@ -93,10 +93,10 @@ def load_config(environ: Mapping[str, str] | None = None, settings: Mapping[str,
             found = settings.get(name.lower())
         return None if found in (None, "") else str(found)
 
-    kind = (value("warehouse") or settings.get("kind") or "duckdb").strip().lower()
+    kind = (value("destination") or "duckdb").strip().lower()
     if kind not in ("duckdb", "bigquery"):
         raise WarehouseNotConfigured(
-            f"Unknown warehouse {kind!r}.", "Set SPOTIFY_WAREHOUSE to `duckdb` (the default) or `bigquery`."
+            f"Unknown destination {kind!r}.", "Set SPOTIFY_DESTINATION to `duckdb` (the default) or `bigquery`."
         )
     path = Path(value("duckdb") or settings.get("duckdb_path") or DEFAULT_DUCKDB)
     if not path.is_absolute():
@@ -282,7 +282,7 @@ class BigQueryWarehouse:
     def __init__(self, config: WarehouseConfig) -> None:
         if not config.bigquery_project:
             raise WarehouseNotConfigured(
-                "SPOTIFY_WAREHOUSE is bigquery, but no project is set.",
+                "SPOTIFY_DESTINATION is bigquery, but no project is set.",
                 "Set SPOTIFY_BIGQUERY_PROJECT to the Google Cloud project that holds the `spotify` dataset.",
             )
         try:

@@ -53,7 +53,7 @@ def assert_every_final_table(warehouse: Warehouse) -> None:
 def assert_dashboard_clean(warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every page, as a browser opens it (the router first): no exception, no error message."""
     monkeypatch.setenv("SPOTIFY_DUCKDB", str(warehouse.path))
-    monkeypatch.delenv("SPOTIFY_WAREHOUSE", raising=False)
+    monkeypatch.delenv("SPOTIFY_DESTINATION", raising=False)
     for title, page in PAGES.items():
         app = AppTest.from_file(str(APP), default_timeout=60)
         app.run()

@@ -122,7 +122,7 @@ def point_at(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     def point(warehouse: Warehouse | Path) -> None:
         path = warehouse.path if isinstance(warehouse, Warehouse) else warehouse
         monkeypatch.setenv("SPOTIFY_DUCKDB", str(path))
-        monkeypatch.delenv("SPOTIFY_WAREHOUSE", raising=False)
+        monkeypatch.delenv("SPOTIFY_DESTINATION", raising=False)
 
     yield point
 

@@ -3,7 +3,7 @@
 The warehouse is built as tests/bigquery builds it (the real source through dlt's bigquery destination, then
 `dbt build --target bigquery`); those fixtures are reused. Every statement then goes through google-cloud-bigquery
 exactly as in production (QueryJobConfig with the bytes-billed cap and typed query parameters, typed results), and
-every page runs in AppTest with SPOTIFY_WAREHOUSE=bigquery.
+every page runs in AppTest with SPOTIFY_DESTINATION=bigquery.
 
 What this cannot show: the emulator runs BigQuery SQL by translating it to DuckDB, so it accepts some SQL BigQuery
 would refuse and it neither bills nor prunes partitions. Passing here means the client code, the parameters and the
@@ -37,7 +37,7 @@ def bigquery_settings(bigquery_build: DbtRun, bigquery_raw: BigQueryEmulator) ->
     """The environment that points the dashboard at the emulator's warehouse."""
     assert bigquery_build.result.success, f"dbt build --target bigquery failed: {bigquery_build.failures()}"
     return {
-        "SPOTIFY_WAREHOUSE": "bigquery",
+        "SPOTIFY_DESTINATION": "bigquery",
         "SPOTIFY_BIGQUERY_PROJECT": bigquery_raw.project,
         "SPOTIFY_BIGQUERY_TOKEN": DUMMY_TOKEN,
         "SPOTIFY_BIGQUERY_API_ENDPOINT": bigquery_raw.url,

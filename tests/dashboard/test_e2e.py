@@ -55,7 +55,7 @@ def dashboard_url(demo_warehouse: Warehouse, tmp_path_factory: pytest.TempPathFa
     port = free_port()
     log = tmp_path_factory.mktemp("streamlit") / "streamlit.log"
     env = {**os.environ, "SPOTIFY_DUCKDB": str(demo_warehouse.path)}
-    env.pop("SPOTIFY_WAREHOUSE", None)
+    env.pop("SPOTIFY_DESTINATION", None)
     with log.open("w") as output:
         process = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "dashboard/app.py", "--server.port", str(port)],

@@ -14,15 +14,15 @@ from tests.dashboard.test_pages import metrics, open_page
 
 
 def backdated(demo: Warehouse, folder: Path, days_left: float) -> Warehouse:
-    """A copy of the demo warehouse whose run says the login expires `days_left` days from now (the staging view
-    reads the raw row, so no dbt run is needed)."""
+    """A copy of the demo warehouse whose run says the login expires `days_left` days from now (written into the
+    mart the page reads, as a dbt build would after a run with such a login)."""
     path = folder / "warehouse.duckdb"
     path.write_bytes(demo.path.read_bytes())
     expires = dt.datetime.now(dt.UTC) + dt.timedelta(days=days_left)
     with duckdb.connect() as connection:
         connection.execute(f"attach '{path}' as w")
         connection.execute(
-            "update w.spotify_raw.extraction_runs set refresh_token_expires_at = $expires, "
+            "update w.spotify.pipeline_runs set refresh_token_expires_at = $expires, "
             "logged_in_at = $expires - interval 182 days",
             {"expires": expires},
         )
@@ -30,8 +30,11 @@ def backdated(demo: Warehouse, folder: Path, days_left: float) -> Warehouse:
 
 
 def test_the_demo_login_has_six_months_left(demo_warehouse: Warehouse, point_at) -> None:
-    expires = demo_warehouse.scalar("select refresh_token_expires_at from spotify_staging.stg_spotify__extraction_runs")
+    expires = demo_warehouse.scalar("select refresh_token_expires_at from spotify_raw.extraction_runs")
     logged_in = demo_warehouse.scalar("select logged_in_at from spotify_raw.extraction_runs")
+    assert demo_warehouse.query("select logged_in_at, refresh_token_expires_at from spotify.pipeline_runs") == [
+        (logged_in, expires)
+    ], "the mart carries the login the run recorded"
     assert expires - logged_in == dt.timedelta(days=182)
     point_at(demo_warehouse)
     app = open_page("Data health")

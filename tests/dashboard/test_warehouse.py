@@ -31,12 +31,12 @@ def test_duckdb_is_the_default_and_relative_paths_are_the_repositorys() -> None:
 
 
 def test_environment_wins_over_secrets_and_bigquery_settings_are_read() -> None:
-    secrets = {"kind": "bigquery", "bigquery_project": "from-secrets", "bigquery_location": "US"}
+    secrets = {"destination": "bigquery", "bigquery_project": "from-secrets", "bigquery_location": "US"}
     config = warehouse.load_config({"SPOTIFY_BIGQUERY_PROJECT": "from-env"}, secrets)
     assert (config.kind, config.bigquery_project, config.bigquery_location) == ("bigquery", "from-env", "US")
     config = warehouse.load_config(
         {
-            "SPOTIFY_WAREHOUSE": "BigQuery",
+            "SPOTIFY_DESTINATION": "BigQuery",
             "SPOTIFY_BIGQUERY_PROJECT": "p-1234",
             "SPOTIFY_BIGQUERY_API_ENDPOINT": "http://127.0.0.1:9050",
             "SPOTIFY_BIGQUERY_MAX_BYTES_BILLED": "2e9",
@@ -51,7 +51,7 @@ def test_environment_wins_over_secrets_and_bigquery_settings_are_read() -> None:
 
 def test_bad_settings_are_messages() -> None:
     with pytest.raises(warehouse.WarehouseNotConfigured, match="duckdb"):
-        warehouse.load_config({"SPOTIFY_WAREHOUSE": "postgres"})
+        warehouse.load_config({"SPOTIFY_DESTINATION": "postgres"})
     with pytest.raises(warehouse.WarehouseNotConfigured, match="a number"):
         warehouse.load_config({"SPOTIFY_BIGQUERY_MAX_BYTES_BILLED": "lots"})
     with pytest.raises(warehouse.WarehouseNotConfigured, match="SPOTIFY_BIGQUERY_PROJECT"):

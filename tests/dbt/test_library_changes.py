@@ -192,7 +192,7 @@ def open_page(page: str | None, database: Any, monkeypatch: pytest.MonkeyPatch) 
     from tests.dashboard.conftest import APP
 
     monkeypatch.setenv("SPOTIFY_DUCKDB", str(database))
-    monkeypatch.delenv("SPOTIFY_WAREHOUSE", raising=False)
+    monkeypatch.delenv("SPOTIFY_DESTINATION", raising=False)
     app = AppTest.from_file(str(APP), default_timeout=60)
     app.run()
     if page:

@@ -57,6 +57,8 @@ COLUMNS: dict[str, str] = {
     "snapshot_id, track_count",
     "playlist_tracks_history": "playlist_id, first_position, user_id, item_type, is_local, track_id, episode_id, "
     "local_uri, strftime(added_at, '%Y-%m-%dT%H:%M:%SZ'), added_by",
+    "pipeline_runs": "user_id, tier, is_batch_endpoints_available, is_audio_features_available, plays_fetched, "
+    "api_requests > 0, run_finished_at >= run_started_at",
 }
 FEATURES = COLUMNS["track_audio_features"].split(", ")[1:]
 
@@ -401,6 +403,15 @@ def test_history_tables_start_as_the_library(built: Built) -> None:
                      want_playlist_tracks(t, named=False))  # fmt: skip
     for table in ("saved_tracks_history", "playlists_history", "playlist_tracks_history"):
         assert read(harness, table, "distinct is_current, valid_to is null") == [(True, True)], table
+
+
+def test_pipeline_runs(built: Built) -> None:
+    """The run log the dashboard's Data health reads: one row for the one run, its account and tier, what the tier
+    allowed (batch artists and audio features: extended only), the plays it fetched."""
+    extended = not built.t.development
+    tier = "extended" if extended else "development"
+    want = [(built.t.user_id, tier, extended, extended, len(built.t.exp.plays), True, True)]
+    assert_same_rows("pipeline_runs", read(built.harness, "pipeline_runs"), want)
 
 
 def test_source_freshness_passes_right_after_a_load(built: Built) -> None:

@@ -159,7 +159,7 @@ def test_pages_show_data_or_busy_while_the_run_loads(
 ) -> None:
     database = tmp_path / "run" / "warehouse.duckdb"
     monkeypatch.setenv("SPOTIFY_DUCKDB", str(database))
-    monkeypatch.delenv("SPOTIFY_WAREHOUSE", raising=False)
+    monkeypatch.delenv("SPOTIFY_DESTINATION", raising=False)
     run = PausedRun(["run", "--no-transform"], clean.scenario(tmp_path / "run"), ["extracted", "load_job:2"], tmp_path)
     outcomes: dict[str, list[str]] = {}
 

@@ -29,7 +29,12 @@ renamed as (
         {{ column_or_null(source('spotify', 'extraction_runs'), 'saved_tracks_complete', spotify_type('boolean')) }}
             as is_saved_tracks_complete,
         {{ column_or_null(source('spotify', 'extraction_runs'), 'playlists_complete', spotify_type('boolean')) }}
-            as is_playlists_complete
+            as is_playlists_complete,
+        {#- What the run fetched (dlt adds a `count_*` column the first time a run reports that counter). -#}
+        {%- for counter in ('api_requests', 'plays_fetched', 'playlists_read', 'artists_fetched', 'audio_features_fetched') %}
+        {{ column_or_null(source('spotify', 'extraction_runs'), 'count_' ~ counter, spotify_type('integer')) }}
+            as {{ counter }}{{ ',' if not loop.last }}
+        {%- endfor %}
     from source
 )
 
