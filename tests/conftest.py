@@ -12,9 +12,8 @@ import requests
 
 from spotify_emulator import EmulatorServer
 
-# Tests talk to 127.0.0.1 only: no dlt telemetry, and dlt runs resources in the order the source relies on.
+# Tests talk to 127.0.0.1 only: no dlt telemetry.
 os.environ["RUNTIME__DLTHUB_TELEMETRY"] = "false"
-os.environ.setdefault("EXTRACT__NEXT_ITEM_MODE", "fifo")
 
 
 @dataclass
