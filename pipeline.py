@@ -37,8 +37,6 @@ def pipelines_dir() -> Path:
 
 
 def _prepare_dlt() -> None:
-    # The source relies on dlt running its resources in order; .dlt/config.toml says so, this covers other cwds.
-    os.environ.setdefault("EXTRACT__NEXT_ITEM_MODE", "fifo")
     # dlt's anonymous telemetry would call out to the internet: this project talks to nothing it was not asked to.
     os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
     os.environ.setdefault("RUNTIME__LOG_LEVEL", "WARNING")
@@ -79,6 +77,7 @@ def load(source_factory: Callable[[], Any], *, label: str, pipeline_name: str = 
     """
     import dlt
 
+    from spotify_source import load_stages
     from spotify_source.errors import SpotifySourceError
 
     pipeline = dlt.pipeline(
@@ -98,6 +97,7 @@ def load(source_factory: Callable[[], Any], *, label: str, pipeline_name: str = 
     # also where dlt's folder did not survive (a fresh CI runner), instead of reading everything again.
     with warehouse_held():
         pipeline.sync_destination()
+    rows: dict[str, int] = {}
     try:
         source = source_factory()
         if destination_name() == "bigquery":
@@ -105,10 +105,17 @@ def load(source_factory: Callable[[], Any], *, label: str, pipeline_name: str = 
 
             apply_partition_hints(source)
         origin = "the export files" if pipeline_name == "spotify_export" else "Spotify"
-        _step(f"1/3 extracting from {origin}", lambda: pipeline.extract(source))
-        _step("2/3 normalising", pipeline.normalize)
-        with warehouse_held():
-            _step(f"3/3 loading into {'BigQuery' if destination_name() == 'bigquery' else 'DuckDB'}", pipeline.load)
+        # The Web API source loads in two stages: its enrichment reads what the facts' load left unknown.
+        stages = load_stages(source) if source.name == "spotify" else [source]
+        for index, stage in enumerate(stages):
+            with warehouse_held() if index else nullcontext():  # a later stage reads the warehouse as it extracts
+                _step(f"1/3 extracting from {origin}", lambda stage=stage: pipeline.extract(stage))
+            _step("2/3 normalising", pipeline.normalize)
+            normalize = pipeline.last_trace.last_normalize_info
+            for table, count in (normalize.row_counts.items() if normalize else ()):
+                rows[table] = rows.get(table, 0) + count
+            with warehouse_held():
+                _step(f"3/3 loading into {'BigQuery' if destination_name() == 'bigquery' else 'DuckDB'}", pipeline.load)
     except SpotifySourceError:
         raise
     except Exception as exc:  # dlt wraps what the source raised; unwrap ours so the user gets its message
@@ -126,9 +133,7 @@ def load(source_factory: Callable[[], Any], *, label: str, pipeline_name: str = 
         if isinstance(cause, SpotifySourceError):
             raise cause from None
         raise
-    normalize = pipeline.last_trace.last_normalize_info
-    rows = dict(sorted(normalize.row_counts.items())) if normalize else {}
-    return {"rows": rows, "pipeline": pipeline}
+    return {"rows": dict(sorted(rows.items())), "pipeline": pipeline}
 
 
 def warehouse_held() -> AbstractContextManager[None]:
