@@ -200,6 +200,8 @@ def spotify_source(
         `artist_request_budget` per run; the rest stay missing and are asked next run), and audio features for the
         tracks with none, in full batches. A crash before this stage loses nothing: the next run sees the same gaps.
         """
+        if set(FACT_RESOURCES) & set(dlt.current.source().resources.selected):
+            raise RuntimeError("enrichment reads what the facts' load left unknown: load `load_stages(source)` in turn")
         pipeline = dlt.current.pipeline()
         for artist in run.missing_artists(known.artists_lacking_a_full_row(pipeline), artist_request_budget):
             yield run.full_artist(artist)

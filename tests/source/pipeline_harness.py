@@ -32,8 +32,9 @@ class Harness:
     def database(self) -> Path:
         return self.workdir / "warehouse.duckdb"
 
-    def run(self, **options: Any) -> dlt.Pipeline:
-        """One run of the source, as `python pipeline.py` does it: its stages loaded one after another."""
+    def run(self, stages: int | None = None, **options: Any) -> dlt.Pipeline:
+        """One run of the source, as `python pipeline.py` does it: its stages loaded one after another (`stages=1`:
+        the first only, as a run that died before its enrichment)."""
         pipeline = dlt.pipeline(
             pipeline_name="spotify",
             destination=dlt.destinations.duckdb(str(self.database)),
@@ -48,7 +49,7 @@ class Harness:
             token_cache_path=str(self.workdir / "token-cache.json"),
             **{**LIMITS, "max_retry_after_seconds": 5, **self.source_options, **options},
         )
-        for stage in load_stages(source):
+        for stage in load_stages(source)[:stages]:
             pipeline.run(stage)
         return pipeline
 
