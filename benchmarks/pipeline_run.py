@@ -74,7 +74,6 @@ def _peak_rss_mb() -> float:
 
 def _child(spec: dict[str, Any]) -> None:
     sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("EXTRACT__NEXT_ITEM_MODE", "fifo")
     os.chdir(ROOT)  # dlt reads .dlt/config.toml from the working directory, as `python pipeline.py` does
     import dlt  # noqa: F401 - imported before the baseline is taken, as the run needs it anyway
     import duckdb  # noqa: F401

@@ -59,11 +59,7 @@ def load(source_factory: Callable[[], Any], *, label: str, pipeline_name: str = 
             from spotify_pipeline.destinations import apply_partition_hints
 
             apply_partition_hints(source)
-        origin = "the export files" if pipeline_name == "spotify_export" else "Spotify"
-        step(f"1/3 extracting from {origin}", lambda: pipeline.extract(source))
-        step("2/3 normalising", pipeline.normalize)
-        with warehouse_held():
-            step(f"3/3 loading into {'BigQuery' if destination_name() == 'bigquery' else 'DuckDB'}", pipeline.load)
+        rows = _load_stages(pipeline, source, pipeline_name)
     except UserError:
         raise
     except Exception as exc:
@@ -71,9 +67,30 @@ def load(source_factory: Callable[[], Any], *, label: str, pipeline_name: str = 
         if ours is None:
             raise
         raise ours from None
-    normalize = pipeline.last_trace.last_normalize_info
-    rows = dict(sorted(normalize.row_counts.items())) if normalize else {}
     return {"rows": rows, "pipeline": pipeline}
+
+
+def _load_stages(pipeline: Any, source: Any, pipeline_name: str) -> dict[str, int]:
+    """Extract, normalise and load each stage in turn; the rows each table got, over all stages.
+
+    The Web API source has two stages (spotify_source.load_stages): its enrichment asks the warehouse what the facts'
+    load left unknown, so it extracts while holding the DuckDB file. The export is one stage."""
+    from spotify_source import load_stages
+
+    origin = "the export files" if pipeline_name == "spotify_export" else "Spotify"
+    stages = load_stages(source) if source.name == "spotify" else [source]
+    rows: dict[str, int] = {}
+    for index, stage in enumerate(stages):
+        what = " (artists and audio features the warehouse lacks)" if index else ""
+        with warehouse_held() if index else nullcontext():
+            step(f"1/3 extracting from {origin}{what}", lambda stage=stage: pipeline.extract(stage))
+        step("2/3 normalising", pipeline.normalize)
+        normalize = pipeline.last_trace.last_normalize_info
+        for table, count in normalize.row_counts.items() if normalize else ():
+            rows[table] = rows.get(table, 0) + count
+        with warehouse_held():
+            step(f"3/3 loading into {'BigQuery' if destination_name() == 'bigquery' else 'DuckDB'}", pipeline.load)
+    return dict(sorted(rows.items()))
 
 
 def _user_error_in(exc: Exception) -> UserError | None:

@@ -29,8 +29,6 @@ def pipelines_dir() -> Path:
 
 def prepare_dlt() -> None:
     """The process-wide settings dlt reads from env, and the folder it reads .dlt/config.toml and secrets from."""
-    # The source relies on dlt running its resources in order; .dlt/config.toml says so, this covers other cwds.
-    os.environ.setdefault("EXTRACT__NEXT_ITEM_MODE", "fifo")
     # dlt's anonymous telemetry would call out to the internet: this project talks to nothing it was not asked to.
     os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
     os.environ.setdefault("RUNTIME__LOG_LEVEL", "WARNING")

@@ -1,9 +1,10 @@
 """The Spotify dlt source: a person's profile, playlists, plays, top lists, liked songs, tracks, artists, features.
 
-Resources run in the order listed (the pipeline sets dlt's `fifo` item mode): the fact resources first, then
-`tracks`, `episodes` and `artists`, which land the objects embedded in the facts once each, and `audio_features`,
-which asks Spotify only for what the warehouse lacks. README.md has the table of resources and what each app tier
-provides.
+A run is two loads (`load_stages`): the facts, each resource landing the tracks, episodes and full artists it
+carries in their own tables (dlt routes them, so the fact resources are independent and may run in any order),
+then `enrichment`, which asks the warehouse which artists lack a full row and which tracks lack audio features,
+asks Spotify for those only, and ends with the run's report. README.md has the table of resources and what each
+app tier provides.
 """
 
 from __future__ import annotations
@@ -11,15 +12,30 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import dlt
 from dlt.common.typing import TDataItem
-from dlt.sources import DltResource
+from dlt.sources import DltResource, DltSource
 
-from spotify_source import helpers, settings
+from spotify_source import helpers, known, settings
 from spotify_source.auth import TokenManager
 from spotify_source.http_client import HttpSettings, SpotifyApi
 from spotify_source.run_context import RunContext
+
+FACT_RESOURCES = (
+    "users", "playlists", "playlist_items", "recently_played", "top_tracks", "top_artists", "saved_tracks",
+)  # fmt: skip
+ENRICHMENT_RESOURCES = ("enrichment",)
+
+
+def load_stages(source: DltSource) -> list[DltSource]:
+    """The source as the loads of one run, in order: the facts, then the enrichment.
+
+    The enrichment reads the warehouse to learn what the facts left unknown, so it must run after they are loaded
+    (extract, normalise, load each stage in turn: `for stage in load_stages(source): pipeline.run(stage)`).
+    Both stages share the run: one token, one request count, one `extraction_runs` row."""
+    return [source.with_resources(*FACT_RESOURCES), source.with_resources(*ENRICHMENT_RESOURCES)]
 
 
 @dlt.source(name="spotify", section="spotify", max_table_nesting=1)
@@ -112,7 +128,7 @@ def spotify_source(
             if entries is None:
                 continue
             for position, entry in enumerate(entries):
-                run.embedded(entry.get("item", entry.get("track")))
+                yield from run.embedded(entry.get("item", entry.get("track")))
                 yield helpers.entry_row(entry, playlist_id, snapshot, position, run.user_id, run.extracted_at)
             state[playlist_id] = snapshot
             run.report.count("playlists_read")
@@ -124,12 +140,15 @@ def spotify_source(
         columns=settings.PLAY_COLUMNS,
     )
     def recently_played(
-        played_at: dlt.sources.incremental[datetime] = dlt.sources.incremental("played_at", initial_value=None),
+        # The tracks the plays carry go out beside them, to `tracks`: rows without a cursor, passed through.
+        played_at: dlt.sources.incremental[datetime] = dlt.sources.incremental(
+            "played_at", initial_value=None, on_cursor_value_missing="include"
+        ),
     ) -> Iterator[TDataItem]:
         """New plays since the last load (`after=` the cursor); notes a gap when all 50 reachable plays are new."""
         cursor = played_at.last_value
         for item in run.recently_played(cursor):
-            run.embedded(item["track"])
+            yield from run.embedded(item["track"])
             yield helpers.play_row(item, run.user_id, run.extracted_at)
 
     @dlt.resource(
@@ -137,7 +156,7 @@ def spotify_source(
     )
     def top_tracks() -> Iterator[TDataItem]:
         for time_range, rank, track in run.top("tracks"):
-            run.embedded(track)
+            yield from run.embedded(track)
             yield run.top_row(time_range, rank, "track_id", track["id"])
 
     @dlt.resource(
@@ -145,7 +164,7 @@ def spotify_source(
     )
     def top_artists() -> Iterator[TDataItem]:
         for time_range, rank, artist in run.top("artists"):
-            run.full_artist(artist)
+            yield run.full_artist(artist)
             yield run.top_row(time_range, rank, "artist_id", artist["id"])
 
     @dlt.resource(
@@ -163,7 +182,7 @@ def spotify_source(
         state = dlt.current.resource_state()
         for item in run.liked_songs(state, timedelta(days=saved_tracks_full_check_days)):
             if helpers.is_spotify_track(item.get("track")):
-                run.embedded(item["track"])
+                yield from run.embedded(item["track"])
                 yield {
                     "user_id": run.user_id,
                     "track_id": item["track"]["id"],
@@ -171,54 +190,35 @@ def spotify_source(
                     "extracted_at": run.extracted_at,
                 }
 
-    @dlt.resource(name="tracks", primary_key="id", write_disposition="merge", columns=settings.TRACK_COLUMNS)
-    def tracks() -> Iterator[TDataItem]:
-        """Every track met in entries, plays, top lists and liked songs, once: no request of its own."""
-        yield from run.tracks.values()
-
-    @dlt.resource(name="episodes", primary_key="id", write_disposition="merge")
-    def episodes() -> Iterator[TDataItem]:
-        """Podcast episodes met in playlists."""
-        yield from run.episodes.values()
-
-    @dlt.resource(name="artists", primary_key="id", write_disposition="merge", columns=settings.ARTIST_COLUMNS)
-    def artists() -> Iterator[TDataItem]:
-        """Full artists (genres, images): from top artists, and fetched for artists met in tracks, not stored yet."""
-        state = dlt.current.resource_state()
-        known = set(state.setdefault("known_ids", []))
-        # Artists met in earlier runs but not fetched yet (the development tier's budget) are still owed.
-        owed = [a for a in state.get("pending_ids", []) if a not in known]
-        yield from run.artists.values()
-        for artist in run.missing_artists(known, artist_request_budget, owed):
-            yield helpers.artist_row(artist, run.extracted_at)
-        state["known_ids"] = sorted(known | run.artists_stored)
-        state["pending_ids"] = [a for a in dict.fromkeys([*owed, *run.artist_ids]) if a not in run.artists_stored
-                                and a not in known]  # fmt: skip
-
     @dlt.resource(
-        name="audio_features", primary_key="id", write_disposition="merge", columns=settings.AUDIO_FEATURE_COLUMNS
+        name="enrichment", table_name="extraction_runs", write_disposition="append", columns=settings.RUN_COLUMNS
     )
-    def audio_features() -> Iterator[TDataItem]:
-        """Features for tracks that lack them, in batches of 100; asked no more once the tier says 403."""
-        state = dlt.current.resource_state()
-        resolved = set(state.setdefault("resolved_ids", []))
-        owed = [t for t in state.get("pending_ids", []) if t not in resolved]
-        for features in run.missing_audio_features(resolved, owed):
-            yield helpers.audio_features_row(features, run.extracted_at)
-        resolved |= run.features_resolved
-        state["resolved_ids"] = sorted(resolved)
-        state["pending_ids"] = sorted((set(owed) | run.track_ids) - resolved)
+    def enrichment() -> Iterator[Any]:
+        """What the loaded facts leave unknown, asked of Spotify; then the run's report (the table `extraction_runs`).
 
-    @dlt.resource(name="extraction_runs", write_disposition="append", columns=settings.RUN_COLUMNS)
-    def extraction_runs() -> Iterator[TDataItem]:
-        """The run's summary: tier, what was fetched, skipped and why, gaps in the listening history."""
+        Full artists for the artists tracks name without an `artists` row (development tier: at most
+        `artist_request_budget` per run; the rest stay missing and are asked next run), and audio features for the
+        tracks with none, in full batches. A crash before this stage loses nothing: the next run sees the same gaps.
+        """
+        if set(FACT_RESOURCES) & set(dlt.current.source().resources.selected):
+            raise RuntimeError("enrichment reads what the facts' load left unknown: load `load_stages(source)` in turn")
+        pipeline = dlt.current.pipeline()
+        for artist in run.missing_artists(known.artists_lacking_a_full_row(pipeline), artist_request_budget):
+            yield run.full_artist(artist)
+        state = dlt.current.resource_state()
+        if run.may_ask_audio_features(state):
+            for track_id, features in run.missing_audio_features(known.tracks_lacking_audio_features(pipeline)):
+                yield run.audio_features_row(track_id, features)
+            run.remember_audio_features_refusal(state)
         yield run.summary_row()
         run.close()
 
-    return (
-        users, playlists, playlist_items, recently_played, top_tracks, top_artists, saved_tracks, tracks, episodes,
-        artists, audio_features, extraction_runs,
-    )  # fmt: skip
+    # Which tables each resource lands beside its own: the objects its answers embed, and what enrichment asks.
+    for resource in (playlist_items, recently_played, top_tracks, saved_tracks):
+        helpers.lands_beside(resource, "tracks", "episodes")
+    helpers.lands_beside(top_artists, "artists")
+    helpers.lands_beside(enrichment, "artists", "audio_features", settings.TRACKS_WITHOUT_AUDIO_FEATURES)
+    return users, playlists, playlist_items, recently_played, top_tracks, top_artists, saved_tracks, enrichment
 
 
-__all__ = ["spotify_source"]
+__all__ = ["ENRICHMENT_RESOURCES", "FACT_RESOURCES", "load_stages", "spotify_source"]

@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from requests.auth import AuthBase
 
 from spotify_source.errors import CredentialsMissing, LoginExpired, SpotifyApiError
 from spotify_source.settings import REFRESH_TOKEN_LIFETIME_DAYS
@@ -270,31 +269,3 @@ def _oauth_description(answer: requests.Response) -> str:
         return str(answer.json().get("error_description", "invalid_grant"))
     except ValueError:
         return "invalid_grant"
-
-
-class SpotifyBearerAuth(AuthBase):
-    """Adds the current access token; on a 401 refreshes and repeats the request once (requests' hook pattern)."""
-
-    def __init__(self, tokens: TokenManager) -> None:
-        self.tokens = tokens
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        token = self.tokens.access_token()
-        request.headers["Authorization"] = f"Bearer {token}"
-        request.register_hook("response", self._on_response)
-        return request
-
-    def _on_response(self, response: requests.Response, **kwargs: Any) -> requests.Response:
-        if response.status_code != 401 or getattr(response.request, "_spotify_retried_401", False):
-            return response
-        sent = response.request.headers.get("Authorization", "")[7:]
-        self.tokens.invalidate(sent)
-        retry = response.request.copy()
-        retry.headers["Authorization"] = f"Bearer {self.tokens.access_token()}"
-        retry._spotify_retried_401 = True  # type: ignore[attr-defined]
-        response.content  # noqa: B018 - release the connection before reusing it
-        response.close()
-        again = response.connection.send(retry, **kwargs)
-        again.history.append(response)
-        again.request = retry
-        return again

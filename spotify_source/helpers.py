@@ -11,6 +11,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import dlt
+from dlt.extract.items import DataItemWithMeta
+from dlt.sources import DltResource
+
+from spotify_source.settings import EMBEDDED_TABLES
+
 
 def now_utc() -> datetime:
     return datetime.now(UTC)
@@ -30,6 +36,27 @@ def to_unix_ms(moment: datetime) -> int:
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def lands_beside(resource: DltResource, *tables: str) -> DltResource:
+    """Let `resource` land rows in `tables` too (see `to_table`), each a merge on `id` with its own columns.
+
+    dlt starts a table variant from the resource's own hints: its columns, merge key and write disposition would
+    leak into the variant (a `tracks` table with a `playlist_id` merge key), so the first call clears them, and the
+    second sets the variant's own. Registered once here, the rows need only their table's name."""
+    for table in tables:
+        resource.apply_hints(
+            table_name=table, write_disposition="merge", primary_key="id", merge_key="", columns={},
+            additional_table_hints={}, create_table_variant=True,
+        )  # fmt: skip
+        if EMBEDDED_TABLES[table]:
+            resource.apply_hints(table_name=table, columns=EMBEDDED_TABLES[table], create_table_variant=True)
+    return resource
+
+
+def to_table(row: dict[str, Any], table: str) -> DataItemWithMeta:
+    """A row for another table than its resource's (declared with `lands_beside`): dlt routes it."""
+    return dlt.mark.with_table_name(row, table)
 
 
 def user_row(user: dict[str, Any], extracted_at: datetime) -> dict[str, Any]:

@@ -2,7 +2,8 @@
 
 Built from dlt's pieces: `RESTClient` with `JSONLinkPaginator` walks Spotify's `next` links; the session under it
 retries with tenacity (which dlt's requests helper also uses), adding the jitter dlt's helper lacks. Policy:
-- 401: `SpotifyBearerAuth` refreshes the token and repeats the request once;
+- the bearer token: the session puts the current one on every attempt (the one place a token is applied); on a
+  401 it refreshes and repeats the request once;
 - 429: wait `Retry-After` when it is within `max_retry_after_seconds`, else raise `RateLimited` (stop the run);
 - 500/502/503/504, dropped connections, timeouts: exponential backoff with full jitter, `max_attempts` in all;
 - at most `max_concurrency` requests in flight, across all threads.
@@ -24,7 +25,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception_type, retry_if
 from tenacity.wait import wait_random_exponential
 
 from spotify_source import answers
-from spotify_source.auth import SpotifyBearerAuth, TokenManager
+from spotify_source.auth import TokenManager
 from spotify_source.errors import BadAnswer, RateLimited, SpotifyApiError, SpotifyUnreachable
 
 TRANSIENT_STATUSES = frozenset({500, 502, 503, 504})
@@ -107,10 +108,13 @@ def _reason(response: requests.Response) -> str | None:
 
 
 class _RetryingSession(requests.Session):
-    """A session whose `send` retries by the policy, then raises for any error status the caller did not allow.
+    """A session whose `send` applies the bearer token, retries by the policy, then raises for any error status the
+    caller did not allow.
 
-    The check sits after the retries (not in a response hook, which runs inside each attempt) so a 429 or 503
-    that a retry resolves never surfaces, and one that persists always does.
+    The token is set on each attempt, here and nowhere else: after a Retry-After wait or a backoff the token of the
+    first attempt may have expired (or been replaced after another thread's 401), and sending it again would cost a
+    401 and a repeat. The status check sits after the retries (not in a response hook, which runs inside each
+    attempt) so a 429 or 503 that a retry resolves never surfaces, and one that persists always does.
     """
 
     def __init__(
@@ -120,11 +124,11 @@ class _RetryingSession(requests.Session):
         timeout: float,
         allowed: Callable[[], set[int]],
         sent: Callable[[], None],
-        token: Callable[[], str] | None = None,
+        tokens: TokenManager,
     ) -> None:
         super().__init__()
         self._sent = sent
-        self._token = token
+        self._tokens = tokens
         self._allowed = allowed
         self._policy = policy
         self._gate = gate
@@ -138,16 +142,18 @@ class _RetryingSession(requests.Session):
 
         def once() -> requests.Response:
             with self._gate:
-                if self._token is not None and "Authorization" in request.headers:
-                    # Each attempt carries the current token: after a Retry-After wait or a backoff the token of the
-                    # first attempt may have expired (or been replaced after another thread's 401), and sending it
-                    # again costs a 401 and a repeat, while rate-limited, and fails when the repeat meets one more.
-                    request.headers["Authorization"] = f"Bearer {self._token()}"
+                request.headers["Authorization"] = f"Bearer {self._tokens.access_token()}"
                 self._sent()
                 return super(_RetryingSession, self).send(request, **kwargs)
 
         try:
             response = self._policy.retrying()(once)
+            if response.status_code == 401:
+                # The token expired on Spotify's side before our clock said so: refresh (once, however many threads
+                # saw it) and repeat the request once; a second 401 is an answer, not a stale token.
+                self._tokens.invalidate(request.headers["Authorization"].removeprefix("Bearer "))
+                response.close()
+                response = self._policy.retrying()(once)
         except TRANSIENT_ERRORS as error:  # every attempt failed without an answer
             attempts = self._policy.settings.max_attempts
             raise SpotifyUnreachable(_path_only(request.url or ""), attempts, error) from error
@@ -169,12 +175,11 @@ class SpotifyApi:
         self.settings = settings or HttpSettings()
         self._policy = _RetryPolicy(self.settings)
         self._gate = threading.BoundedSemaphore(self.settings.max_concurrency)
-        self._auth = SpotifyBearerAuth(tokens)
         self._local = threading.local()
         self._pool = ThreadPoolExecutor(max_workers=self.settings.max_concurrency, thread_name_prefix="spotify")
         self._count_lock = threading.Lock()
         self.requests_sent = 0
-        """Every attempt sent to the Web API, retries included (the 401 repeat is counted by Spotify, not here)."""
+        """Every attempt sent to the Web API, retries and the repeat after a 401 included, as Spotify counts them."""
 
     def _count_request(self) -> None:
         with self._count_lock:
@@ -189,9 +194,9 @@ class SpotifyApi:
                 self.settings.timeout_seconds,
                 lambda: getattr(self._local, "allow", set()),
                 self._count_request,
-                token=self.tokens.access_token,
+                self.tokens,
             )
-            client = RESTClient(base_url=self.base_url, auth=self._auth, session=session)
+            client = RESTClient(base_url=self.base_url, session=session)
             self._local.client = client
         return client
 

@@ -1,7 +1,9 @@
-"""One extraction run: the requests it makes, what it has seen, and how it adapts to the app's tier.
+"""One extraction run: the requests it makes and how it adapts to the app's tier.
 
 Resources ask the run for data; the run knows which requests are still needed (pages at maximum size, full id
-batches, nothing already stored) and records in the report what it skipped and why.
+batches, nothing already stored) and records in the report what it skipped and why. It keeps no library data
+between resources: embedded objects go out with the fact that carried them, and what is missing is asked of the
+warehouse (known.py).
 """
 
 from __future__ import annotations
@@ -10,8 +12,13 @@ from collections.abc import Iterator, MutableMapping
 from datetime import datetime, timedelta
 from typing import Any
 
+from dlt.extract.items import DataItemWithMeta
+
 from spotify_source import answers, helpers, settings
 from spotify_source.http_client import SpotifyApi
+
+FEATURES_REFUSED_RETRY_DAYS = 30
+"""After `/audio-features` answered 403 outside the development tier, ask again only this much later."""
 
 
 def _batches(ids: list[str], size: int) -> list[list[str]]:
@@ -30,14 +37,7 @@ class RunContext:
         self.report = helpers.RunReport(started_at=self.extracted_at)
         self._me: dict[str, Any] | None = None
         self._playlists: list[dict[str, Any]] | None = None
-        self.track_ids: set[str] = set()
-        self.tracks: dict[str, dict[str, Any]] = {}
-        self.episodes: dict[str, dict[str, Any]] = {}
-        self.artists: dict[str, dict[str, Any]] = {}
-        self.artist_ids: list[str] = []
-        self._artist_ids_seen: set[str] = set()
-        self.artists_stored: set[str] = set()
-        self.features_resolved: set[str] = set()
+        self._emitted: set[tuple[str, str]] = set()
 
     # --- who and which tier ---
 
@@ -183,33 +183,35 @@ class RunContext:
 
     # --- embedded objects ---
 
-    def embedded(self, obj: dict[str, Any] | None) -> None:
-        """Keep an embedded track or episode for its own table; remember a track's artists for `artists`."""
+    def embedded(self, obj: dict[str, Any] | None) -> Iterator[DataItemWithMeta]:
+        """The track or episode a fact carries, as a row for its own table (dlt routes it), once per run.
+
+        The same track arrives in many entries, plays and lists: one row per run is enough for a merge on `id`
+        and spares dlt the duplicates. Local files and unavailable items have no row of their own."""
         if helpers.is_spotify_track(obj):
             assert obj is not None
-            self.track_ids.add(obj["id"])
-            self.tracks[obj["id"]] = helpers.track_row(obj, self.extracted_at)
-            for artist in obj.get("artists") or []:
-                artist_id = artist.get("id")
-                if artist_id and artist_id not in self._artist_ids_seen:
-                    self._artist_ids_seen.add(artist_id)
-                    self.artist_ids.append(artist_id)
-        elif obj and obj.get("type") == "episode" and obj.get("id"):
-            self.episodes[obj["id"]] = helpers.episode_row(obj, self.extracted_at)
+            if self._first_sight("tracks", obj["id"]):
+                yield helpers.to_table(helpers.track_row(obj, self.extracted_at), "tracks")
+        elif obj and obj.get("type") == "episode" and obj.get("id") and self._first_sight("episodes", obj["id"]):
+            yield helpers.to_table(helpers.episode_row(obj, self.extracted_at), "episodes")
 
-    def full_artist(self, artist: dict[str, Any]) -> None:
-        self.artists_stored.add(artist["id"])
-        self.artists[artist["id"]] = helpers.artist_row(artist, self.extracted_at)
+    def full_artist(self, artist: dict[str, Any]) -> DataItemWithMeta:
+        """A full artist object (top artists carry them) as a row of `artists`."""
+        return helpers.to_table(helpers.artist_row(artist, self.extracted_at), "artists")
 
-    def missing_artists(self, known: set[str], budget: int, owed: list[str]) -> Iterator[dict[str, Any]]:
-        """Artists owed from earlier runs or met in this one, not stored: `/artists?ids=` by 50, or single
-        `/artists/{id}` calls within a per-run budget where batches answer 403."""
-        candidates = dict.fromkeys([*owed, *self.artist_ids])
-        missing = [a for a in candidates if a not in known and a not in self.artists_stored]
+    def _first_sight(self, table: str, item_id: str) -> bool:
+        key = (table, item_id)
+        if key in self._emitted:
+            return False
+        self._emitted.add(key)
+        return True
+
+    def missing_artists(self, missing: list[str], budget: int) -> Iterator[dict[str, Any]]:
+        """Full objects of the artists the warehouse lacks: `/artists?ids=` by 50, or single `/artists/{id}` calls
+        within a per-run budget where batches answer 403 (the rest wait in the warehouse for the next run)."""
         if not missing:
             return
-        batches_ok = not self.development
-        if batches_ok:
+        if not self.development:
             batches = _batches(missing, settings.IDS_PER_BATCH["artists"])
             responses = self.api.map(
                 lambda ids: self.api.get("/artists", {"ids": ",".join(ids)}, allow=(403,)), batches
@@ -219,27 +221,23 @@ class RunContext:
                 for response in responses:
                     for artist in self.api.json(response, answers.ARTISTS)["artists"]:
                         if artist:
-                            self.artists_stored.add(artist["id"])
                             self.report.count("artists_fetched")
                             yield artist
                 return
             self.report.note("`/artists?ids=` answered 403; fell back to single `/artists/{id}` calls.")
         self.report.batch_endpoints_available = False
-        still = [a for a in missing if a not in self.artists_stored]
-        chosen = still[:budget]
-        if len(still) > budget:
+        chosen = missing[:budget]
+        if len(missing) > budget:
             self.report.note(
-                f"{len(still) - budget} artists left for later runs (`artist_request_budget` = {budget} per run)."
+                f"{len(missing) - budget} artists left for later runs (`artist_request_budget` = {budget} per run)."
             )
         for artist in self.api.map(lambda a: self.api.get_json(f"/artists/{a}", shape=answers.ARTIST), chosen):
-            self.artists_stored.add(artist["id"])
             self.report.count("artists_fetched")
             yield artist
 
-    def missing_audio_features(self, resolved: set[str], owed: list[str]) -> Iterator[dict[str, Any]]:
-        """Features for tracks owed from earlier runs or met in this one and not resolved before (a `null`
-        answer, a track Spotify has no features for, counts as resolved)."""
-        missing = sorted((self.track_ids | set(owed)) - resolved)
+    def missing_audio_features(self, missing: list[str]) -> Iterator[tuple[str, dict[str, Any] | None]]:
+        """(track id, its features or None) for the tracks the warehouse has no answer for, asked in batches of
+        100; None is Spotify's `null`, a track it has no features for. Nothing when the tier refuses them."""
         if not missing:
             return
         if self.development:
@@ -262,11 +260,34 @@ class RunContext:
             if response.status_code == 403:
                 self.report.note("`/audio-features` answered 403 part-way; the rest is left for later runs.")
                 continue
-            self.features_resolved.update(batch)
-            for features in self.api.json(response, answers.AUDIO_FEATURES)["audio_features"]:
-                if features:
-                    self.report.count("audio_features_fetched")
-                    yield features
+            answered = {f["id"]: f for f in self.api.json(response, answers.AUDIO_FEATURES)["audio_features"] if f}
+            self.report.count("audio_features_fetched", len(answered))
+            for track_id in batch:
+                yield track_id, answered.get(track_id)
+
+    def audio_features_row(self, track_id: str, features: dict[str, Any] | None) -> DataItemWithMeta:
+        """A row of `audio_features`, or, for Spotify's `null`, of `tracks_without_audio_features` (not asked again)."""
+        if features is None:
+            row = {"id": track_id, "extracted_at": self.extracted_at}
+            return helpers.to_table(row, settings.TRACKS_WITHOUT_AUDIO_FEATURES)
+        return helpers.to_table(helpers.audio_features_row(features, self.extracted_at), "audio_features")
+
+    def may_ask_audio_features(self, state: MutableMapping[str, Any]) -> bool:
+        """False for a while after `/audio-features` answered 403: the one flag the source keeps about it."""
+        refused_at = state.get("audio_features_refused_at")
+        if refused_at and self.extracted_at - datetime.fromisoformat(refused_at) < timedelta(
+            FEATURES_REFUSED_RETRY_DAYS
+        ):
+            self.report.audio_features_available = False
+            self.report.note(f"`/audio-features` answered 403 on {refused_at[:10]}: not asked again for "
+                             f"{FEATURES_REFUSED_RETRY_DAYS} days.")  # fmt: skip
+            return False
+        state.pop("audio_features_refused_at", None)
+        return True
+
+    def remember_audio_features_refusal(self, state: MutableMapping[str, Any]) -> None:
+        if self.report.audio_features_available is False and not self.development:
+            state["audio_features_refused_at"] = self.extracted_at.isoformat()
 
     # --- liked songs ---
 

@@ -122,6 +122,20 @@ AUDIO_FEATURE_COLUMNS: dict[str, Any] = {
 }
 
 
+NO_FEATURES_COLUMNS: dict[str, Any] = {"extracted_at": {"data_type": "timestamp", "nullable": False}}
+TRACKS_WITHOUT_AUDIO_FEATURES = "tracks_without_audio_features"
+"""Tracks Spotify answered `null` features for: resolved, not asked again."""
+
+EMBEDDED_TABLES: dict[str, dict[str, Any]] = {
+    "tracks": TRACK_COLUMNS,
+    "episodes": {},
+    "artists": ARTIST_COLUMNS,
+    "audio_features": AUDIO_FEATURE_COLUMNS,
+    TRACKS_WITHOUT_AUDIO_FEATURES: NO_FEATURES_COLUMNS,
+}
+"""Tables a resource lands beside its own (merge on `id`), with their column hints."""
+
+
 COUNT_SETTINGS = {"max_playlists": 0, "max_tracks_per_playlist": 0, "top_limit": 0, "artist_request_budget": 0,
                   "max_retry_after_seconds": 0, "max_attempts": 1, "max_concurrency": 1}  # fmt: skip
 """Whole-number settings and their least sensible value (0 reads none of that kind; attempts and concurrency need 1)."""

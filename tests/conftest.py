@@ -15,9 +15,8 @@ import requests
 from spotify_emulator import EmulatorServer
 from tests.cli_harness import Cli, TelemetrySink
 
-# Tests talk to 127.0.0.1 only: no dlt telemetry, and dlt runs resources in the order the source relies on.
+# Tests talk to 127.0.0.1 only: no dlt telemetry.
 os.environ["RUNTIME__DLTHUB_TELEMETRY"] = "false"
-os.environ.setdefault("EXTRACT__NEXT_ITEM_MODE", "fifo")
 # dbt's working files (manifest, partial-parse cache, logs) per test session, inherited by the `python pipeline.py`
 # subprocesses: sessions side by side (pytest-xdist's workers) never write the same dbt_project/target.
 _DBT_SCRATCH = tempfile.mkdtemp(prefix=f"spotify-dbt-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-")

@@ -1,7 +1,8 @@
 """The dlt source `spotify_export`: a Spotify privacy data export (zip, folder or one JSON file) into `spotify_raw`.
 
-Two resources, run in order (`fifo`, as `pipeline.py` and `.dlt/config.toml` set): `export_streams`, one Arrow table
-per file of either kind, merged on `play_key`; then `export_imports`, one row describing the import. Any bad file
+One resource, `export_streams`: one Arrow table per file of either kind, merged on `play_key`, and after the last
+file one row describing the import, which dlt routes to the table `export_imports` (so the row cannot be written
+before the files are read, whatever order dlt runs resources in). Any bad file
 raises `ExportError` during extract, before dlt loads anything; the caller drops the half-extracted package
 (`pipeline.drop_pending_packages()`), so an import lands whole or not at all. README.md in spotify_source/ has the
 columns and the key.
@@ -18,6 +19,7 @@ from typing import Any
 
 import dlt
 import pyarrow as pa
+from dlt.extract.items import DataItemWithMeta
 from dlt.sources import DltResource
 
 from spotify_source.errors import ExportError
@@ -57,6 +59,7 @@ class ImportReport:
     source_name: str
     kinds: dict[str, KindReport] = field(default_factory=dict)
     finished: bool = False
+    """Every file was read through (the import's row is written only then)."""
 
     @property
     def files(self) -> int:
@@ -130,13 +133,13 @@ def spotify_export(
         # A play, once landed, never changes: only new keys are inserted (see first_occurrences).
         write_disposition={"disposition": "merge", "strategy": "insert-only"},
     )
-    def export_streams() -> Iterator[pa.Table]:
+    def export_streams() -> Iterator[pa.Table | DataItemWithMeta]:
         yield from read_tables(path, report, user_id)
+        yield dlt.mark.with_table_name(report.row(), "export_imports")
 
-    @dlt.resource(name="export_imports", write_disposition="append")
-    def export_imports() -> Iterator[dict[str, Any]]:
-        if not report.finished:  # fifo order guarantees export_streams ran to the end first
-            raise RuntimeError("export_imports ran before export_streams finished: set [extract] next_item_mode=fifo")
-        yield report.row()
-
-    return export_streams, export_imports
+    # The import's row is appended to its own table: the variant drops the streams' key and merge strategy.
+    export_streams.apply_hints(
+        table_name="export_imports", write_disposition="append", primary_key="", merge_key="", columns={},
+        create_table_variant=True,
+    )  # fmt: skip
+    return (export_streams,)

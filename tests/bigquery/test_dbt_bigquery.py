@@ -26,7 +26,7 @@ import pytest
 from dbt.cli.main import dbtRunner, dbtRunnerResult
 
 from spotify_emulator import EmulatorServer
-from spotify_source import spotify_source
+from spotify_source import load_stages, spotify_source
 from tests.bigquery.conftest import REPO, BigQueryEmulator
 from tests.source.pipeline_harness import LIMITS, make_harness
 
@@ -216,8 +216,9 @@ def bigquery_raw(bigquery_emulator: BigQueryEmulator, tmp_path_factory: pytest.T
             token_cache_path=str(workdir / "token-cache.json"),
             **{**LIMITS, "max_retry_after_seconds": 5},
         )
-        info = pipeline.run(source)
-    assert not info.has_failed_jobs, info
+        for stage in load_stages(source):  # the facts, then the enrichment that reads them back
+            info = pipeline.run(stage)
+            assert not info.has_failed_jobs, info
     return bigquery_emulator
 
 

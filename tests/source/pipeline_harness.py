@@ -7,7 +7,6 @@ hand-written numbers.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,12 +15,11 @@ import dlt
 import duckdb
 
 from spotify_emulator import EmulatorServer
-from spotify_source import spotify_source
+from spotify_source import load_stages, spotify_source
 from tests import expectations
 from tests.expectations import Expected
 
 LIMITS = {"max_playlists": 20, "max_tracks_per_playlist": 100, "top_limit": 20, "artist_request_budget": 100}
-os.environ.setdefault("EXTRACT__NEXT_ITEM_MODE", "fifo")
 
 
 @dataclass
@@ -35,8 +33,9 @@ class Harness:
     def database(self) -> Path:
         return self.workdir / "warehouse.duckdb"
 
-    def run(self, **options: Any) -> dlt.Pipeline:
-        """One `pipeline.run` of the source, as `python pipeline.py` does it."""
+    def run(self, stages: int | None = None, **options: Any) -> dlt.Pipeline:
+        """One run of the source, as `python pipeline.py` does it: its stages loaded one after another (`stages=1`:
+        the first only, as a run that died before its enrichment)."""
         pipeline = dlt.pipeline(
             pipeline_name="spotify",
             destination=dlt.destinations.duckdb(str(self.database)),
@@ -51,7 +50,8 @@ class Harness:
             token_cache_path=str(self.workdir / "token-cache.json"),
             **{**LIMITS, "max_retry_after_seconds": 5, **self.source_options, **options},
         )
-        pipeline.run(source)
+        for stage in load_stages(source)[:stages]:
+            pipeline.run(stage)
         return pipeline
 
     def query(self, sql: str) -> list[tuple[Any, ...]]:

@@ -200,3 +200,34 @@ def test_development_artist_budget_carries_over(start_emulator: Callable[..., Em
         fetched += calls
     assert fetched == min(len(exp.missing_artist_ids), 180)
     assert {r[0] for r in harness.query("select id from spotify_raw.artists")} <= set(exp.artist_ids)
+
+
+def test_enrichment_a_crash_lost_is_asked_by_the_next_run(
+    start_emulator: Callable[..., EmulatorServer], tmp_path: Path
+) -> None:
+    """The run died after loading its facts: the warehouse shows which artists and features are missing, and the
+    next run asks for exactly those, in full batches; no id lists are kept in dlt's state."""
+    server = start_emulator(profile="reference", mode="extended", seed=1)
+    harness = make_harness(server, tmp_path)
+    truth = server.control("GET", "ground-truth")
+    exp = expected(truth, development=False)
+    harness.run(stages=1)
+    top = {artist_id for ids in exp.top_artists.values() for artist_id in ids}
+    assert {r[0] for r in harness.query("select id from spotify_raw.artists")} == top
+    tables = {r[0] for r in harness.query("select table_name from information_schema.tables")}
+    assert not tables & {"audio_features", "extraction_runs"}, "nothing of the enrichment was loaded"
+
+    server.control("POST", "stats/reset")
+    pipeline = harness.run()
+    requests = harness.api_requests()
+    minimum = minimum_requests(exp, truth, development=False)
+    for endpoint in ("GET /v1/artists", "GET /v1/audio-features"):
+        assert requests[endpoint] == minimum[endpoint], endpoint
+    assert {r[0] for r in harness.query("select id from spotify_raw.artists")} == set(exp.artist_ids)
+    with_features = {f["track_id"] for f in truth["audio_features"]}
+    features = {r[0] for r in harness.query("select id from spotify_raw.audio_features")}
+    without = {r[0] for r in harness.query("select id from spotify_raw.tracks_without_audio_features")}
+    assert features == exp.track_ids & with_features and without == exp.track_ids - with_features
+    assert harness.query("select count(*) from spotify_raw.extraction_runs")[0][0] == 1
+    resources = pipeline.state["sources"]["spotify"]["resources"]
+    assert set(resources.get("enrichment", {})) <= {"audio_features_refused_at"}
