@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -258,12 +259,16 @@ def state_problems(
         if "playlists" in raw and "items_total" in columns(connection, "spotify_raw", "playlists"):
             empty = set(connection.execute(
                 "select id, snapshot_id from spotify_raw.playlists where items_total = 0").fetchall())  # fmt: skip
-        ids = {t: set(connection.execute(f"select id from spotify_raw.{t}").fetchall()) if t in raw else set()
-               for t in ("artists", "tracks")}  # fmt: skip
     for where, state in states.items():
         resources = _resources(state)
-        for resource, cursor in (("recently_played", "played_at"), ("saved_tracks", "added_at")):
-            value = resources.get(resource, {}).get("incremental", {}).get(cursor, {}).get("last_value")
+        cursors = {
+            "recently_played": resources.get("recently_played", {}).get("incremental", {}).get("played_at", {})
+            .get("last_value"),
+            "saved_tracks": resources.get("saved_tracks", {}).get("newest_added_at"),  # the likes' own state
+        }
+        for resource, value in cursors.items():
+            if isinstance(value, str):
+                value = datetime.fromisoformat(value)
             if value is not None and (loaded[resource] is None or value > loaded[resource]):
                 problems.append(f"{where} {resource} cursor {value} is ahead of the newest loaded {loaded[resource]}")
         for playlist, snapshot_id in resources.get("playlist_items", {}).get("snapshots", {}).items():
@@ -272,10 +277,4 @@ def state_problems(
                 continue
             if playlist not in empty_playlists:
                 problems.append(f"{where} state marks playlist {playlist} read at {snapshot_id}; no entries loaded")
-        unknown = {(a,) for a in resources.get("artists", {}).get("known_ids", [])} - ids["artists"]
-        if unknown:
-            problems.append(f"{where} state knows {len(unknown)} artists that are not loaded")
-        unresolved = {(t,) for t in resources.get("audio_features", {}).get("resolved_ids", [])} - ids["tracks"]
-        if unresolved:
-            problems.append(f"{where} state resolved features of {len(unresolved)} tracks that are not loaded")
     return problems
