@@ -22,6 +22,10 @@ from spotify_pipeline.settings import (
 from spotify_source.errors import ConfigInvalid, UserError
 
 RAW_DATASET = "spotify_raw"
+ENRICHMENT_STOPPED = (
+    "Your library and plays of this run were loaded; the artists and audio features it was asking for were not, "
+    "and the next run asks for them again"
+)
 SUMMARY_TABLES = ("users", "playlists", "playlist_items", "tracks", "artists", "audio_features",
                   "recently_played", "top_tracks", "top_artists", "saved_tracks", "episodes")  # fmt: skip
 """The raw tables whose sizes a run prints."""
@@ -82,8 +86,14 @@ def _load_stages(pipeline: Any, source: Any, pipeline_name: str) -> dict[str, in
     rows: dict[str, int] = {}
     for index, stage in enumerate(stages):
         what = " (artists and audio features the warehouse lacks)" if index else ""
-        with warehouse_held() if index else nullcontext():
-            step(f"1/3 extracting from {origin}{what}", lambda stage=stage: pipeline.extract(stage))
+        try:
+            with warehouse_held() if index else nullcontext():
+                step(f"1/3 extracting from {origin}{what}", lambda stage=stage: pipeline.extract(stage))
+        except Exception as exc:
+            ours = _user_error_in(exc)
+            if index and ours is not None:  # the facts' stage is loaded: say so instead of "nothing was loaded"
+                raise ours.replace_outcome(ENRICHMENT_STOPPED) from None
+            raise
         step("2/3 normalising", pipeline.normalize)
         normalize = pipeline.last_trace.last_normalize_info
         for table, count in normalize.row_counts.items() if normalize else ():

@@ -16,6 +16,16 @@ class UserError(Exception):
     """
 
     exit_code = 1
+    outcome = "Nothing of this run was loaded"
+    """What the failure left in the warehouse, as the message says it; the loader knows better for a later stage."""
+
+    def replace_outcome(self, outcome: str) -> UserError:
+        """The same error, its message telling `outcome` instead of the one the raiser assumed (see `load_stages`:
+        a failure in the enrichment leaves the facts' load in place)."""
+        if self.args and isinstance(self.args[0], str) and self.outcome in self.args[0]:
+            self.args = (self.args[0].replace(self.outcome, outcome), *self.args[1:])
+        self.outcome = outcome
+        return self
 
 
 class SpotifySourceError(UserError):

@@ -32,11 +32,12 @@ VARYING = frozenset(
 per load); listening_history's `source_load_id` (the newest dlt load id it has seen); `import_id` of the data
 export's rows (new per import command, time-stamped); the `*_history` marts' periods, dated by the build that saw
 them (which periods exist and whether they are current is still compared)."""
-RUN_TABLES = frozenset({"extraction_runs", "export_imports"})
-"""Append-only run logs: one row per run."""
+RUN_TABLES = frozenset({"extraction_runs", "export_imports", "pipeline_runs"})
+"""Append-only run logs, one row per run: raw `extraction_runs` and `export_imports`, and the mart built on them."""
 RUN_VARYING = frozenset(
-    {"run_started_at", "run_finished_at", "logged_in_at", "refresh_token_expires_at", "count_api_requests"}
-)
+    {"run_started_at", "run_finished_at", "logged_in_at", "refresh_token_expires_at", "count_api_requests",
+     "api_requests"}
+)  # fmt: skip
 """Columns of a run log row that differ between runs by design (times; retries count as requests)."""
 PARENT_KEYS = {"tracks": "id", "artists": "id"}
 """Parent tables of dlt's child tables (`tracks__artists`, `artists__genres`) and the key that names a parent."""
