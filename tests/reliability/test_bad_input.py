@@ -21,6 +21,7 @@ import pytest
 
 import pipeline
 from spotify_emulator import EmulatorServer
+from tests import cli_harness
 from tests.export.rows import ACCOUNT, EXTENDED, extended_row, write_folder
 from tests.reliability.bad_inputs import API_CASES, CONFIG_CASES, EXPORT_CASES, ApiCase, ExportCase
 from tests.reliability.warehouse_state import fingerprint
@@ -130,14 +131,8 @@ def test_bad_settings_are_refused_before_any_request(
 
 
 def emulator_env(server: EmulatorServer, refresh_token: str, cache: Path) -> dict[str, str]:
-    return {
-        "SOURCES__SPOTIFY__API_BASE_URL": server.api_url,
-        "SOURCES__SPOTIFY__ACCOUNTS_BASE_URL": server.url,
-        "SOURCES__SPOTIFY__CLIENT_ID": server.settings.accounts.client_id,
-        "SOURCES__SPOTIFY__REFRESH_TOKEN": refresh_token,
-        "SOURCES__SPOTIFY__TOKEN_CACHE_PATH": str(cache),
-        "SOURCES__SPOTIFY__MAX_RETRY_AFTER_SECONDS": "5",
-    }
+    """The user's settings for the emulator, with 429 waits cut short (a refused answer is what is tested)."""
+    return cli_harness.emulator_env(server, refresh_token, cache, SOURCES__SPOTIFY__MAX_RETRY_AFTER_SECONDS="5")
 
 
 ENRICHMENT_ENDPOINTS = {"GET /v1/artists", "GET /v1/audio-features"}
