@@ -5,11 +5,16 @@
     a value the tests did not expect must not stop the warehouse. A warning nobody sees is no better than none, so
     each build of tests replaces this table with its warnings (test, model, column, rows, a few example values);
     the dashboard's Data health page and the pipeline's summary read it. An empty table: the last build warned of
-    nothing. Only `build` and `test` write it: a `dbt run` runs no tests and must not erase their findings.
+    nothing. Only a `build` or `test` that ran data tests writes it: a `dbt run`, or a run of the unit tests alone,
+    tested no data and must not erase the findings.
     Each warning is also logged as one line `data_quality_warning {json}` for a caller that runs dbt in-process.
 -#}
 {% macro record_data_quality_warnings(results) %}
     {%- if not execute or flags.WHICH not in ('build', 'test') -%}
+        {{ return('') }}
+    {%- endif -%}
+    {#- Only unit tests ran (`dbt test --select test_type:unit`): no data was tested, the last findings stand. -#}
+    {%- if results | selectattr('node.resource_type', 'equalto', 'test') | list | length == 0 -%}
         {{ return('') }}
     {%- endif -%}
     {%- set warnings = [] -%}
