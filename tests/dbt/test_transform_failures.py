@@ -37,6 +37,20 @@ def test_a_failing_data_test_fails_the_transform_with_dbts_message(
     assert raw == [(1,)], "the raw data stays loaded"
 
 
+    # A null where a mart's contract says not null: no data test looks for it (the marts' YAML says why); the
+    # warehouse refuses it while the table is written, and the build fails naming the model.
+    with duckdb.connect(str(harness.database)) as connection:
+        connection.execute("delete from spotify_raw.recently_played where _dlt_id = 'future-play'")
+        connection.execute(
+            "update spotify_raw.playlists set snapshot_id = null"
+            " where _dlt_id = (select min(_dlt_id) from spotify_raw.playlists)"
+        )
+    with pytest.raises(transform.TransformFailed) as failure:
+        transform.run_dbt(["build"])
+    message = str(failure.value)
+    assert "playlists:" in message and "NOT NULL constraint failed" in message and "snapshot_id" in message, message
+
+
 def test_docs_generate(
     start_emulator: Callable[..., EmulatorServer], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
