@@ -1,5 +1,9 @@
 """A local BigQuery (the `bqemulator` package) for the tests of the BigQuery warehouse, started once per session.
 
+The warehouses the BigQuery tests read (raw data landed by dlt, the dbt build on it, and the same library's DuckDB
+build to compare with) are session fixtures here, built once per session; the tests of this folder run on one
+pytest-xdist worker (tests/conftest.py), so once per run.
+
 The emulator runs from its own venv (it pins an older DuckDB than the project's), which
 `bash scripts/bigquery_emulator.sh install` creates; CI runs that before pytest. A missing install fails these
 tests instead of skipping them: a skip would let the BigQuery path rot unnoticed.
@@ -8,17 +12,31 @@ tests instead of skipping them: a skip would let the BigQuery path rot unnoticed
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import dlt
 import google.oauth2.credentials
 import pytest
 from dlt.common.configuration.specs import GcpOAuthCredentials
 from google.api_core.client_options import ClientOptions
 from google.cloud import bigquery
+
+from spotify_source import load_stages, spotify_source
+from tests.bigquery.dbt_runs import (
+    DBT_PROJECT,
+    EMULATOR_SHIM,
+    RAW,
+    DbtRun,
+    release_dbt_duckdb,
+    run_dbt,
+    spotify_server,
+)
+from tests.source.pipeline_harness import LIMITS, make_harness
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "scripts" / "bigquery_emulator.sh"
@@ -106,3 +124,71 @@ def bigquery_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BigQ
         yield BigQueryEmulator(url=f"http://127.0.0.1:{port}")
     finally:
         emulator_script("stop", state_dir=state_dir)
+
+
+@pytest.fixture(scope="session")
+def bigquery_raw(bigquery_emulator: BigQueryEmulator, tmp_path_factory: pytest.TempPathFactory) -> BigQueryEmulator:
+    """`spotify_raw` in the emulator, landed by the real source through dlt's bigquery destination.
+
+    dbt needs it even to compile: `source_or_empty` asks the warehouse which raw tables exist.
+    """
+    workdir = tmp_path_factory.mktemp("bigquery-load")
+    with spotify_server() as server, pytest.MonkeyPatch.context() as patch:
+        for name, value in bigquery_emulator.dlt_env().items():
+            patch.setenv(name, value)
+        tokens = server.login()
+        pipeline = dlt.pipeline(
+            pipeline_name="spotify",
+            destination=dlt.destinations.bigquery(credentials=bigquery_emulator.dlt_credentials()),
+            dataset_name=RAW,
+            pipelines_dir=str(workdir / "pipelines"),
+        )
+        source = spotify_source(
+            client_id=server.settings.accounts.client_id,
+            refresh_token=tokens["refresh_token"],
+            api_base_url=server.api_url,
+            accounts_base_url=server.url,
+            token_cache_path=str(workdir / "token-cache.json"),
+            **{**LIMITS, "max_retry_after_seconds": 5},
+        )
+        for stage in load_stages(source):  # the facts, then the enrichment that reads them back
+            info = pipeline.run(stage)
+            assert not info.has_failed_jobs, info
+    return bigquery_emulator
+
+
+@pytest.fixture(scope="session")
+def duckdb_build(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, DbtRun]]:
+    """The same seed through the DuckDB path (tests/source's harness, then `dbt build --target duckdb`)."""
+    workdir = tmp_path_factory.mktemp("duckdb-build")
+    with spotify_server() as server:
+        harness = make_harness(server, workdir)
+        harness.run()
+    run = run_dbt(
+        ["build", "--target", "duckdb"],
+        DBT_PROJECT,
+        workdir / "target",
+        {"SPOTIFY_DBT_TARGET": "duckdb", "SPOTIFY_DUCKDB": str(harness.database)},
+    )
+    release_dbt_duckdb()
+    assert run.result.success, f"dbt build --target duckdb failed: {run.failures()}"
+    yield harness.database, run
+
+
+@pytest.fixture(scope="session")
+def emulator_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of dbt_project with EMULATOR_SHIM added: the one difference from what production builds."""
+    copy = tmp_path_factory.mktemp("dbt-project") / "dbt_project"
+    shutil.copytree(DBT_PROJECT, copy, ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"))
+    (copy / "macros" / "zz_bqemulator_shim.sql").write_text(EMULATOR_SHIM)
+    return copy
+
+
+@pytest.fixture(scope="session")
+def bigquery_build(
+    bigquery_raw: BigQueryEmulator, emulator_project: Path, tmp_path_factory: pytest.TempPathFactory
+) -> DbtRun:
+    """`dbt build --target bigquery` (models, snapshots, data tests: the scheduled build) against the emulator, once per
+    session: tests/bigquery's dbt checks and the dashboard's pages read the same warehouse."""
+    target = tmp_path_factory.mktemp("bigquery-build")
+    return run_dbt(["build", "--target", "bigquery"], emulator_project, target, bigquery_raw.dbt_env())

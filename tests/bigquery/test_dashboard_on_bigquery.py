@@ -1,9 +1,9 @@
 """The dashboard on its BigQuery path, against the local BigQuery emulator (no Google account, no network).
 
-The warehouse is built as tests/bigquery builds it (the real source through dlt's bigquery destination, then
-`dbt build --target bigquery`); those fixtures are reused. Every statement then goes through google-cloud-bigquery
-exactly as in production (QueryJobConfig with the bytes-billed cap and typed query parameters, typed results), and
-every page runs in AppTest with SPOTIFY_DESTINATION=bigquery.
+The warehouse is the one tests/bigquery/conftest.py builds once per session for the dbt checks too (the real
+source through dlt's bigquery destination, then `dbt build --target bigquery`). Every statement then goes through
+google-cloud-bigquery exactly as in production (QueryJobConfig with the bytes-billed cap and typed query parameters,
+typed results), and every page runs in AppTest with SPOTIFY_DESTINATION=bigquery.
 
 What this cannot show: the emulator runs BigQuery SQL by translating it to DuckDB, so it accepts some SQL BigQuery
 would refuse and it neither bills nor prunes partitions. Passing here means the client code, the parameters and the
@@ -20,20 +20,15 @@ import streamlit as st
 from google.cloud import bigquery
 
 from dashboard import queries, warehouse
-from tests.bigquery.conftest import DUMMY_TOKEN, BigQueryEmulator, bigquery_emulator  # noqa: F401 (fixture)
-from tests.bigquery.test_dbt_bigquery import (  # noqa: F401 (fixtures)
-    DbtRun,
-    bigquery_build,
-    bigquery_raw,
-    emulator_project,
-)
+from tests.bigquery.conftest import DUMMY_TOKEN, BigQueryEmulator
+from tests.bigquery.dbt_runs import DbtRun
 from tests.dashboard.test_pages import PAGES, assert_clean, charts, metrics, number, open_page
 
 pytestmark = pytest.mark.filterwarnings("ignore:Cannot create BigQuery Storage client:UserWarning")
 
 
 @pytest.fixture(scope="module")
-def bigquery_settings(bigquery_build: DbtRun, bigquery_raw: BigQueryEmulator) -> dict[str, str]:  # noqa: F811
+def bigquery_settings(bigquery_build: DbtRun, bigquery_raw: BigQueryEmulator) -> dict[str, str]:
     """The environment that points the dashboard at the emulator's warehouse."""
     assert bigquery_build.result.success, f"dbt build --target bigquery failed: {bigquery_build.failures()}"
     return {
@@ -52,7 +47,7 @@ def scalar(emulator: BigQueryEmulator, sql: str) -> Any:
 
 def test_every_statement_runs_through_the_bigquery_client(
     bigquery_settings: dict[str, str],
-    bigquery_raw: BigQueryEmulator,  # noqa: F811
+    bigquery_raw: BigQueryEmulator,
 ) -> None:
     store = warehouse.open_warehouse(warehouse.load_config(bigquery_settings))
     assert isinstance(store, warehouse.BigQueryWarehouse)
@@ -92,7 +87,7 @@ def test_every_statement_runs_through_the_bigquery_client(
     )
 
 
-def test_a_query_over_the_cap_is_refused_by_the_job_settings(bigquery_raw: BigQueryEmulator) -> None:  # noqa: F811
+def test_a_query_over_the_cap_is_refused_by_the_job_settings(bigquery_raw: BigQueryEmulator) -> None:
     """The cap travels with every job (the emulator does not bill, so this checks what is sent, not enforced)."""
     config = warehouse.bigquery_job_config(queries.users.render(queries.BigQueryDialect(bigquery_raw.project)), {}, 1)
     assert isinstance(config, bigquery.QueryJobConfig) and config.maximum_bytes_billed == 1
@@ -102,7 +97,7 @@ def test_a_query_over_the_cap_is_refused_by_the_job_settings(bigquery_raw: BigQu
 def test_every_page_draws_on_bigquery(
     title: str,
     bigquery_settings: dict[str, str],
-    bigquery_raw: BigQueryEmulator,  # noqa: F811
+    bigquery_raw: BigQueryEmulator,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     for name, value in bigquery_settings.items():
@@ -146,7 +141,7 @@ def test_every_job_a_page_sends_carries_the_bytes_billed_cap(
 
 def test_data_health_shows_the_costs_on_bigquery(
     bigquery_settings: dict[str, str],
-    bigquery_raw: BigQueryEmulator,  # noqa: F811
+    bigquery_raw: BigQueryEmulator,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The emulator bills nothing and serves no TABLE_STORAGE or JOBS view: the page shows the fallbacks'

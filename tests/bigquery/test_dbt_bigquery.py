@@ -12,32 +12,18 @@ that BigQuery's type checker accepts every statement.
 
 from __future__ import annotations
 
-import json
 import re
-import shutil
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import dlt
 import duckdb
 import pytest
-from dbt.cli.main import dbtRunner, dbtRunnerResult
 
-from spotify_emulator import EmulatorServer
-from spotify_source import load_stages, spotify_source
-from tests.bigquery.conftest import REPO, BigQueryEmulator
-from tests.source.pipeline_harness import LIMITS, make_harness
+from tests.bigquery.conftest import BigQueryEmulator
+from tests.bigquery.dbt_runs import DBT_PROJECT, MARTS, RAW, DbtRun, run_dbt
 
 # google-cloud-bigquery's notice that the optional Storage API client is absent: the REST API is all used here.
 pytestmark = pytest.mark.filterwarnings("ignore:Cannot create BigQuery Storage client:UserWarning")
 
-DBT_PROJECT = REPO / "dbt_project"
-SEED = 3
-PROFILE = "small"
-RAW = "spotify_raw"
-MARTS = "spotify"
 # The models DESIGN.md partitions on BigQuery: model -> the timestamp column partitioned by day.
 PARTITIONED = {"recently_played": "played_at", "top_tracks": "extracted_at", "top_artists": "extracted_at"}
 # The table dbt's on-run-end hook writes the tests that warned into (macros/data_quality_warnings.sql).
@@ -55,112 +41,6 @@ DUCKDB_ONLY = {
 # writes for a model with an enforced contract: it translates the statement to DuckDB, which has no column list in
 # CREATE TABLE ... AS.
 CONTRACT_DDL_ERROR = 'syntax error at or near "AS"'
-# Replaces dbt-bigquery's column list (names, types, NOT NULL) in the CREATE TABLE of contracted models with
-# nothing, in a copy of the project used only against the emulator. dbt still checks each contract (column names
-# and types of the model's query, asked from the warehouse) before the DDL; only the NOT NULL constraints go.
-EMULATOR_SHIM = """\
-{#- Test-only (tests/bigquery): bqemulator cannot run CREATE TABLE with a column list and AS SELECT. -#}
-{% macro bigquery__get_table_columns_and_constraints() %}{% endmacro %}
-
-{#- Test-only: bqemulator cannot parse the script dbt-bigquery sends for a dynamic insert_overwrite
-    (`array_agg(distinct ... IGNORE NULLS)` into a DECLAREd array, then MERGE ... WHEN NOT MATCHED BY SOURCE). The same
-    effect, replacing the partitions the new rows fall in, as plain statements: the model's own SQL is unchanged. -#}
-{% macro bq_dynamic_insert_overwrite_sql(
-    tmp_relation, target_relation, sql, unique_key, partition_by, dest_columns, tmp_relation_exists, copy_partitions
-) %}
-  {%- if not tmp_relation_exists -%}
-    {%- call statement('create_tmp_relation_for_emulator', language='sql') -%}
-      {{ bq_create_table_as(partition_by, True, tmp_relation, sql, 'sql') }}
-    {%- endcall -%}
-  {%- endif -%}
-  {%- set partition = partition_by.render_wrapped() -%}
-  {%- set found = run_query('select distinct ' ~ partition ~ ' from ' ~ tmp_relation).columns[0].values() -%}
-  {%- set columns = dest_columns | map(attribute='quoted') | join(', ') -%}
-  -- emulator shim: replace the partitions of the new rows
-  {% if found %}
-  delete from {{ target_relation }} where {{ partition }} in (
-    {%- for day in found %}timestamp '{{ day }}'{{ ', ' if not loop.last }}{% endfor -%}
-  );
-  {% endif %}
-  insert into {{ target_relation }} ({{ columns }}) select {{ columns }} from {{ tmp_relation }};
-  drop table if exists {{ tmp_relation }}
-{% endmacro %}
-"""
-
-
-@dataclass
-class DbtRun:
-    """One in-process dbt invocation: its result and the manifest it wrote."""
-
-    result: dbtRunnerResult
-    target_path: Path
-
-    @property
-    def manifest(self) -> dict[str, Any]:
-        return json.loads((self.target_path / "manifest.json").read_text())
-
-    def model(self, name: str) -> dict[str, Any]:
-        return self.manifest["nodes"][f"model.spotify_warehouse.{name}"]
-
-    def failures(self) -> dict[str, str]:
-        """Node name -> message, for every node that did not pass."""
-        if self.result.result is None or not hasattr(self.result.result, "results"):
-            return {"dbt": str(self.result.exception)}
-        results = self.result.result.results
-        return {r.node.name: str(r.message) for r in results if str(r.status) not in {"success", "pass"}}
-
-    def marts(self) -> set[str]:
-        """The models dbt materialises as tables in the marts schema (tables and incremental models)."""
-        return {
-            node["name"]
-            for node in self.manifest["nodes"].values()
-            if node["resource_type"] == "model"
-            and node["schema"] == MARTS
-            and node["config"]["materialized"] in {"table", "incremental"}
-        }
-
-    def run_sql(self, model: str) -> str:
-        """The DDL/DML dbt sent for a model (target/run), where partitioning and clustering appear."""
-        node = self.model(model)
-        return (self.target_path / "run" / "spotify_warehouse" / node["original_file_path"]).read_text()
-
-
-def run_dbt(args: list[str], project_dir: Path, target_path: Path, env: dict[str, str]) -> DbtRun:
-    """dbt in-process with its working files in `target_path`, so the repository's dbt_project/target is untouched
-    (other tests and people use it) and each invocation starts from a full parse."""
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in env.items():
-            patch.setenv(name, value)
-        result = dbtRunner().invoke(
-            [
-                *args,
-                "--project-dir", str(project_dir),
-                "--profiles-dir", str(project_dir),
-                "--target-path", str(target_path),
-                "--log-path", str(target_path / "logs"),
-                "--no-use-colors",
-            ]
-        )  # fmt: skip
-    return DbtRun(result, target_path)
-
-
-def release_dbt_duckdb() -> None:
-    """Close the DuckDB database dbt-duckdb keeps open in this process after dbtRunner returns.
-
-    dbt-duckdb holds its environment in a class attribute for the life of the process; while it is open, DuckDB
-    refuses this test's read-only connection to the same file ("different configuration").
-    """
-    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
-
-    environment = DuckDBConnectionManager._ENV
-    if environment is not None:
-        environment.close()
-    DuckDBConnectionManager.close_all_connections()
-
-
-def spotify_server() -> EmulatorServer:
-    """The same synthetic library for both warehouses (the emulator is deterministic for a seed and profile)."""
-    return EmulatorServer(profile=PROFILE, seed=SEED)
 
 
 def count_rows_bigquery(emulator: BigQueryEmulator, dataset: str) -> dict[str, int]:
@@ -192,77 +72,10 @@ def without_dlt_tables(counts: dict[str, int]) -> dict[str, int]:
 
 
 @pytest.fixture(scope="module")
-def bigquery_raw(bigquery_emulator: BigQueryEmulator, tmp_path_factory: pytest.TempPathFactory) -> BigQueryEmulator:
-    """`spotify_raw` in the emulator, landed by the real source through dlt's bigquery destination.
-
-    dbt needs it even to compile: `source_or_empty` asks the warehouse which raw tables exist.
-    """
-    workdir = tmp_path_factory.mktemp("bigquery-load")
-    with spotify_server() as server, pytest.MonkeyPatch.context() as patch:
-        for name, value in bigquery_emulator.dlt_env().items():
-            patch.setenv(name, value)
-        tokens = server.login()
-        pipeline = dlt.pipeline(
-            pipeline_name="spotify",
-            destination=dlt.destinations.bigquery(credentials=bigquery_emulator.dlt_credentials()),
-            dataset_name=RAW,
-            pipelines_dir=str(workdir / "pipelines"),
-        )
-        source = spotify_source(
-            client_id=server.settings.accounts.client_id,
-            refresh_token=tokens["refresh_token"],
-            api_base_url=server.api_url,
-            accounts_base_url=server.url,
-            token_cache_path=str(workdir / "token-cache.json"),
-            **{**LIMITS, "max_retry_after_seconds": 5},
-        )
-        for stage in load_stages(source):  # the facts, then the enrichment that reads them back
-            info = pipeline.run(stage)
-            assert not info.has_failed_jobs, info
-    return bigquery_emulator
-
-
-@pytest.fixture(scope="module")
-def duckdb_build(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, DbtRun]]:
-    """The same seed through the DuckDB path (tests/source's harness, then `dbt build --target duckdb`)."""
-    workdir = tmp_path_factory.mktemp("duckdb-build")
-    with spotify_server() as server:
-        harness = make_harness(server, workdir)
-        harness.run()
-    run = run_dbt(
-        ["build", "--target", "duckdb"],
-        DBT_PROJECT,
-        workdir / "target",
-        {"SPOTIFY_DBT_TARGET": "duckdb", "SPOTIFY_DUCKDB": str(harness.database)},
-    )
-    release_dbt_duckdb()
-    assert run.result.success, f"dbt build --target duckdb failed: {run.failures()}"
-    yield harness.database, run
-
-
-@pytest.fixture(scope="module")
 def bigquery_compile(bigquery_raw: BigQueryEmulator, tmp_path_factory: pytest.TempPathFactory) -> DbtRun:
     """`dbt compile --target bigquery` of the project as it is, against the emulator."""
     target = tmp_path_factory.mktemp("bigquery-compile")
     return run_dbt(["compile", "--target", "bigquery"], DBT_PROJECT, target, bigquery_raw.dbt_env())
-
-
-@pytest.fixture(scope="module")
-def emulator_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of dbt_project with EMULATOR_SHIM added: the one difference from what production builds."""
-    copy = tmp_path_factory.mktemp("dbt-project") / "dbt_project"
-    shutil.copytree(DBT_PROJECT, copy, ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"))
-    (copy / "macros" / "zz_bqemulator_shim.sql").write_text(EMULATOR_SHIM)
-    return copy
-
-
-@pytest.fixture(scope="module")
-def bigquery_build(
-    bigquery_raw: BigQueryEmulator, emulator_project: Path, tmp_path_factory: pytest.TempPathFactory
-) -> DbtRun:
-    """`dbt build --target bigquery` (models, unit tests, data tests) against the emulator."""
-    target = tmp_path_factory.mktemp("bigquery-build")
-    return run_dbt(["build", "--target", "bigquery"], emulator_project, target, bigquery_raw.dbt_env())
 
 
 def test_raw_data_lands_in_bigquery_as_in_duckdb(
@@ -340,6 +153,18 @@ def test_build_on_bigquery_matches_duckdb(
     assert set(in_bigquery) == marts
     assert in_bigquery == in_duckdb
     assert all(in_duckdb[name] > 0 for name in ("users", "tracks", *PARTITIONED)), in_duckdb
+
+
+def test_unit_tests_pass_on_bigquery(bigquery_build: DbtRun, bigquery_raw: BigQueryEmulator, emulator_project: Path,
+                                     tmp_path: Path) -> None:  # fmt: skip
+    """The unit tests, which the scheduled build leaves out (selectors.yml), in BigQuery's dialect: their fixtures
+    become BigQuery SQL, and every one passes on the emulator."""
+    assert bigquery_build.result.success, bigquery_build.failures()
+    run = run_dbt(["test", "--target", "bigquery", "--select", "test_type:unit"], emulator_project, tmp_path,
+                  bigquery_raw.dbt_env())  # fmt: skip
+    assert run.result.success, run.failures()
+    ran = {r.node.unique_id: str(r.status) for r in run.result.result.results if r.node.resource_type == "unit_test"}
+    assert ran == {name: "pass" for name in run.manifest["unit_tests"]} and len(ran) >= 20
 
 
 @pytest.mark.parametrize("model", sorted(PARTITIONED))
@@ -432,13 +257,18 @@ def test_warnings_are_recorded_on_bigquery(
     bigquery_build: DbtRun, bigquery_raw: BigQueryEmulator, emulator_project: Path, tmp_path: Path
 ) -> None:
     """A value outside Spotify's range in a mart: `dbt test` still succeeds, and the on-run-end hook writes the
-    warning, with BigQuery's string literals, into `spotify.data_quality_warnings`. Runs last: it changes a mart."""
+    warning, with BigQuery's string literals, into `spotify.data_quality_warnings`. The mart's value is put back."""
     assert bigquery_build.result.success, bigquery_build.failures()
     client = bigquery_raw.client()
     tracks = f"`{bigquery_raw.project}.{MARTS}.tracks`"
-    client.query(f"update {tracks} set popularity = 150 where track_id = (select min(track_id) from {tracks})").result()
-    run = run_dbt(["test", "--target", "bigquery", "--select", "tracks"], emulator_project, tmp_path,
-                  bigquery_raw.dbt_env())  # fmt: skip
+    first = f"(select min(track_id) from {tracks})"
+    popularity = next(iter(client.query(f"select popularity from {tracks} where track_id = {first}").result()))[0]
+    client.query(f"update {tracks} set popularity = 150 where track_id = {first}").result()
+    try:
+        run = run_dbt(["test", "--target", "bigquery", "--select", "tracks"], emulator_project, tmp_path,
+                      bigquery_raw.dbt_env())  # fmt: skip
+    finally:  # the session's warehouse is read by other tests (the dashboard's pages)
+        client.query(f"update {tracks} set popularity = {popularity} where track_id = {first}").result()
     assert run.result.success, run.failures()
     rows = [
         dict(row.items()) for row in client.query(f"select * from `{bigquery_raw.project}.{MARTS}.{WARNINGS}`").result()

@@ -40,7 +40,7 @@ from spotify_emulator.export import write_extended_export
 from spotify_emulator.library import generate
 from spotify_pipeline import costs, destinations, transform
 from tests.bigquery.conftest import DUMMY_TOKEN, BigQueryEmulator
-from tests.bigquery.test_dbt_bigquery import emulator_project, release_dbt_duckdb  # noqa: F401 (fixture)
+from tests.bigquery.dbt_runs import release_dbt_duckdb
 
 pytestmark = pytest.mark.filterwarnings("ignore:Cannot create BigQuery Storage client:UserWarning")
 
@@ -143,7 +143,7 @@ def _captured() -> Iterator[io.StringIO]:
 @pytest.fixture(scope="module")
 def bigquery_demo(
     bigquery_env: dict[str, str],
-    emulator_project: Path,  # noqa: F811
+    emulator_project: Path,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Demo:
     folder = tmp_path_factory.mktemp("demo-bigquery")
@@ -322,7 +322,7 @@ def test_costs_on_duckdb(duckdb_demo: Path) -> None:
 def test_a_second_demo_builds_incrementally_and_changes_nothing(
     bigquery_demo: Demo,
     bigquery_env: dict[str, str],
-    emulator_project: Path,  # noqa: F811
+    emulator_project: Path,
     bigquery_emulator: BigQueryEmulator,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
@@ -347,7 +347,7 @@ def test_an_import_for_a_second_listener_builds_the_same_history_on_both_warehou
     bigquery_demo: Demo,
     duckdb_demo: Path,
     bigquery_env: dict[str, str],
-    emulator_project: Path,  # noqa: F811
+    emulator_project: Path,
     bigquery_emulator: BigQueryEmulator,
     tmp_path: Path,
 ) -> None:
