@@ -53,6 +53,7 @@ def spotify_source(
     max_attempts: int = 3,
     max_concurrency: int = 4,
     request_timeout_seconds: float = 30.0,
+    retry_backoff_seconds: float = 0.5,
     artist_request_budget: int = 100,
     token_cache_path: str | None = None,
 ) -> Sequence[DltResource]:
@@ -67,6 +68,8 @@ def spotify_source(
         saved_tracks_full_check_days: read the whole list of liked songs at least this often, to notice a like
             and an un-like between two runs (the count alone cannot).
         max_retry_after_seconds: wait out a 429 up to this long; beyond it the run stops (exit code 4).
+        retry_backoff_seconds: the scale of the wait before repeating a request that failed transiently (5xx, a
+            dropped connection): random up to this × 2^attempt, at most 20 s (full jitter).
         artist_request_budget: development tier only: at most this many single `/artists/{id}` calls per run.
         token_cache_path: owner-only file where access tokens and rotated refresh tokens are kept.
     """
@@ -85,6 +88,7 @@ def spotify_source(
         HttpSettings(
             timeout_seconds=request_timeout_seconds,
             max_attempts=max_attempts,
+            backoff_seconds=retry_backoff_seconds,
             max_retry_after_seconds=max_retry_after_seconds,
             max_concurrency=max_concurrency,
         ),

@@ -161,9 +161,10 @@ def check_settings(values: dict[str, Any]) -> None:
     days = values["saved_tracks_full_check_days"]
     if isinstance(days, bool) or not isinstance(days, int | float) or not days >= 0:
         raise ConfigInvalid("saved_tracks_full_check_days", f"must be a number of days, 0 or more, not {days!r}")
-    timeout = values["request_timeout_seconds"]
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
-        raise ConfigInvalid("request_timeout_seconds", f"must be a number of seconds above 0, not {timeout!r}")
+    for name in ("request_timeout_seconds", "retry_backoff_seconds"):
+        seconds = values[name]
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not seconds > 0:
+            raise ConfigInvalid(name, f"must be a number of seconds above 0, not {seconds!r}")
     for name in ("api_base_url", "accounts_base_url"):
         url = values[name]
         parts = urlsplit(url) if isinstance(url, str) else None

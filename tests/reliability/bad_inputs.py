@@ -154,6 +154,7 @@ CONFIG_CASES = [
     ConfigCase("no attempts", {f"{_SPOTIFY}MAX_ATTEMPTS": "0"}, "max_attempts", "1 or more"),
     ConfigCase("negative timeout", {f"{_SPOTIFY}REQUEST_TIMEOUT_SECONDS": "-3"}, "request_timeout_seconds",
                "above 0"),
+    ConfigCase("no backoff", {f"{_SPOTIFY}RETRY_BACKOFF_SECONDS": "0"}, "retry_backoff_seconds", "above 0"),
     ConfigCase("URL that is no URL", {f"{_SPOTIFY}API_BASE_URL": "api.spotify.com v1"}, "api_base_url", "http(s) URL"),
     ConfigCase("tokens over plain http", {f"{_SPOTIFY}ACCOUNTS_BASE_URL": "http://accounts.example.com"},
                "accounts_base_url", "must use https"),
