@@ -44,6 +44,7 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
 
     return ModuleScheduling(config, log)
 
+
 @dataclass
 class SpotifyClient:
     """A bare HTTP client for tests of the emulator itself: a session with the bearer token of one login."""
