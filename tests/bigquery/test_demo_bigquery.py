@@ -319,31 +319,7 @@ def test_costs_on_duckdb(duckdb_demo: Path) -> None:
     assert re.search(rf"recently_played\s+{plays:,}$", costs.render_duckdb(report), re.M)
 
 
-def test_a_second_demo_builds_incrementally_and_changes_nothing(
-    bigquery_demo: Demo,
-    bigquery_env: dict[str, str],
-    emulator_project: Path,
-    bigquery_emulator: BigQueryEmulator,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> None:
-    """The same demo again, into the same BigQuery datasets with the same dlt state: the API finds nothing new, the
-    data exports add nothing (insert-only MERGE), and dbt's incremental models (recently_played's merge,
-    listening_history's partition overwrite) run their incremental path on the emulator and leave every final
-    table as it was, but the run log `pipeline_runs`, which gains the second run."""
-    assert bigquery_demo.exit_code == 0, bigquery_demo.output
-    before = bigquery_tables(bigquery_emulator, MARTS)
-    folder = bigquery_demo.pipelines_dir.parent
-    again = run_demo(folder, bigquery_env, "--destination", "bigquery", dbt_project=emulator_project)
-    assert again.exit_code == 0, again.output
-    assert "new rows: 0" in again.output
-    after = bigquery_tables(bigquery_emulator, MARTS)
-    runs_before, runs_after = before.pop("pipeline_runs")[1], after.pop("pipeline_runs")[1]
-    assert after == before
-    assert len(runs_after) == len(runs_before) + 1
-    assert all(row in runs_after for row in runs_before), "earlier runs are kept as they were"
-
-
-def test_an_import_for_a_second_listener_builds_the_same_history_on_both_warehouses(
+def test_a_second_demo_and_an_import_for_a_second_listener_build_incrementally(
     bigquery_demo: Demo,
     duckdb_demo: Path,
     bigquery_env: dict[str, str],
@@ -351,27 +327,47 @@ def test_an_import_for_a_second_listener_builds_the_same_history_on_both_warehou
     bigquery_emulator: BigQueryEmulator,
     tmp_path: Path,
 ) -> None:
-    """An extended export imported for another account (`--user-id`) brings new rows on many days: on BigQuery,
-    listening_history's incremental build replaces those days' partitions; on DuckDB it deletes and inserts them.
-    Both warehouses then hold the same final tables, and the first account's plays are untouched."""
+    """Two later runs into the same BigQuery datasets, with one `dbt build` after both (each build costs about a
+    minute on the emulator):
+
+    1. the same demo again, loading only (`--no-transform`), with the same dlt state: the API finds nothing new and
+       the data exports add nothing (insert-only MERGE);
+    2. an extended export imported for another account (`--user-id`), which brings new rows on many days: dbt's
+       incremental models run their incremental path on the emulator (recently_played's merge; listening_history
+       replaces those days' partitions, where DuckDB deletes and inserts them).
+
+    Then both warehouses hold the same listening history, the first account's plays are untouched, the run log
+    `pipeline_runs` gains the second demo, and every other final table is as it was (users gains the new account)."""
     assert bigquery_demo.exit_code == 0, bigquery_demo.output
+    before = bigquery_tables(bigquery_emulator, MARTS)
+    folder = bigquery_demo.pipelines_dir.parent
+    again = run_demo(folder, bigquery_env, "--destination", "bigquery", "--no-transform", dbt_project=emulator_project)
+    assert again.exit_code == 0, again.output
+    assert "new rows: 0" in again.output
+
     export = write_extended_export(generate(int(SEED), "small"), tmp_path / "export", field_version="2024")
     command = ["import-export", str(export), "--user-id", "second-listener"]
-    first_account = list(bigquery_tables(bigquery_emulator, MARTS)["listening_history"][1])
     on_bigquery = run_demo(
-        bigquery_demo.pipelines_dir.parent, bigquery_env, dbt_project=emulator_project,
-        command=[*command, "--destination", "bigquery"],
-    )  # fmt: skip
+        folder, bigquery_env, dbt_project=emulator_project, command=[*command, "--destination", "bigquery"]
+    )
     assert on_bigquery.exit_code == 0, on_bigquery.output
     replaced = [sql for sql in on_bigquery.statements if "emulator shim: replace the partitions" in sql]
     assert any("delete from" in sql for sql in replaced), "listening_history replaced no partition"
     on_duckdb = run_demo(duckdb_demo.parent, {}, command=command)
     assert on_duckdb.exit_code == 0, on_duckdb.output
 
-    in_bigquery = bigquery_tables(bigquery_emulator, MARTS)
-    in_duckdb = duckdb_tables(duckdb_demo, MARTS)
-    columns, rows = in_duckdb["listening_history"]
-    assert in_bigquery["listening_history"] == (columns, rows)
+    after = bigquery_tables(bigquery_emulator, MARTS)
+    runs_before, runs_after = before.pop("pipeline_runs")[1], after.pop("pipeline_runs")[1]
+    assert len(runs_after) == len(runs_before) + 1
+    assert all(row in runs_after for row in runs_before), "earlier runs are kept as they were"
+    users_before, users_after = before.pop("users")[1], after.pop("users")[1]
+    assert set(users_before) < set(users_after), "the second listener is a known account"
+    history_before, history_after = before.pop("listening_history"), after.pop("listening_history")
+    assert after == before
+
+    columns, rows = duckdb_tables(duckdb_demo, MARTS)["listening_history"]
+    assert history_after == (columns, rows)
     user = columns.index("user_id")
+    first_account = list(history_before[1])
     assert {row[user] for row in rows} == {first_account[0][user], "second-listener"}
     assert [row for row in rows if row[user] != "second-listener"] == first_account
