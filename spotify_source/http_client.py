@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any, TypeVar
 
 import requests
@@ -79,10 +80,20 @@ class _RetryPolicy:
             if retry_after > self.settings.max_retry_after_seconds:
                 raise RateLimited(retry_after, self.settings.max_retry_after_seconds, _reason(response))
             return float(retry_after)
-        return self._jitter(state)
+        # The backoff grows with this request's transient failures only: the 429s it waited out already waited
+        # as long as Spotify asked, and counting them (tenacity's attempt_number does) would turn the next 503
+        # after a few 429s into a wait of up to max_backoff_seconds. (tenacity computes the wait before `_stop`
+        # counts this failure, hence + 1.)
+        failures = self._counts(state)["transient"] + 1
+        return self._jitter(SimpleNamespace(attempt_number=failures))  # type: ignore[arg-type]
+
+    @staticmethod
+    def _counts(state: RetryCallState) -> dict[str, int]:
+        """429s and transient failures of this request so far, kept on tenacity's state for the request."""
+        return state.__dict__.setdefault("_spotify_counts", {"rate": 0, "transient": 0})
 
     def _stop(self, state: RetryCallState) -> bool:
-        counts = state.__dict__.setdefault("_spotify_counts", {"rate": 0, "transient": 0})
+        counts = self._counts(state)
         if self._is_429(state):
             counts["rate"] += 1
             if counts["rate"] > self.settings.max_rate_limit_waits:
