@@ -17,11 +17,12 @@ from tests.cli_harness import Cli, TelemetrySink
 
 # Tests talk to 127.0.0.1 only: no dlt telemetry.
 os.environ["RUNTIME__DLTHUB_TELEMETRY"] = "false"
-# dbt's working files (manifest, partial-parse cache, logs) per test session, inherited by the `python pipeline.py`
-# subprocesses: sessions side by side (pytest-xdist's workers) never write the same dbt_project/target.
+# dbt's working files (manifest, partial-parse cache, logs) per test process, inherited by the `python pipeline.py`
+# subprocesses: sessions side by side (pytest-xdist's workers) never write the same dbt_project/target. Set, not
+# defaulted: each worker inherits the controller's environment, and a default would hand both workers its folder.
 _DBT_SCRATCH = tempfile.mkdtemp(prefix=f"spotify-dbt-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-")
-os.environ.setdefault("DBT_TARGET_PATH", os.path.join(_DBT_SCRATCH, "target"))
-os.environ.setdefault("DBT_LOG_PATH", os.path.join(_DBT_SCRATCH, "logs"))
+os.environ["DBT_TARGET_PATH"] = os.path.join(_DBT_SCRATCH, "target")
+os.environ["DBT_LOG_PATH"] = os.path.join(_DBT_SCRATCH, "logs")
 
 
 # Folders whose session fixtures (a built warehouse, a BigQuery emulator) serve several modules: under pytest-xdist
