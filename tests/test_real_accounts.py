@@ -165,11 +165,13 @@ def test_dbt_build_on_a_new_warehouse_builds_every_table_empty(tmp_path: Path) -
 # --- `python pipeline.py run`, the command a user schedules, on an account with nothing at all ---
 
 
-@pytest.mark.parametrize("mode", MODES)
 def test_run_on_an_empty_account_exits_0(
-    mode: str, tmp_path: Path, cli: Cli, start_emulator: Callable[..., EmulatorServer]
+    tmp_path: Path, cli: Cli, start_emulator: Callable[..., EmulatorServer]
 ) -> None:
-    server = start_emulator(profile="empty", mode=mode)
+    """Twice, the second build incremental on empty tables. In the development tier only, the one a new app gets:
+    the load and transform of an empty account in both tiers are the `account` matrix's (the same code as `run`);
+    what `run` adds, the login and the token cache, does not depend on the tier."""
+    server = start_emulator(profile="empty", mode="development")
     login = server.login()
     result = cli("run", **emulator_env(server, login["refresh_token"], tmp_path / "cache" / "token-cache.json"))
     assert result.returncode == 0, described(result)
