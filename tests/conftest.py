@@ -14,6 +14,7 @@ import requests
 
 from spotify_emulator import EmulatorServer
 from tests.cli_harness import Cli, TelemetrySink
+from tests.dbt_partial_parse import keep_partial_parse_across_warehouse_files
 
 # Tests talk to 127.0.0.1 only: no dlt telemetry.
 os.environ["RUNTIME__DLTHUB_TELEMETRY"] = "false"
@@ -23,6 +24,7 @@ os.environ["RUNTIME__DLTHUB_TELEMETRY"] = "false"
 _DBT_SCRATCH = tempfile.mkdtemp(prefix=f"spotify-dbt-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-")
 os.environ["DBT_TARGET_PATH"] = os.path.join(_DBT_SCRATCH, "target")
 os.environ["DBT_LOG_PATH"] = os.path.join(_DBT_SCRATCH, "logs")
+keep_partial_parse_across_warehouse_files()  # tests/dbt_partial_parse.py: each test's new file skips a full parse
 
 
 # Folders whose session fixtures (a built warehouse, a BigQuery emulator) serve several modules: under pytest-xdist
