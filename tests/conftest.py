@@ -30,20 +30,27 @@ keep_partial_parse_across_warehouse_files()  # tests/dbt_partial_parse.py: each 
 # Folders whose session fixtures (a built warehouse, a BigQuery emulator) serve several modules: under pytest-xdist
 # their tests share a worker, so each fixture is built once per run instead of once per worker.
 _SHARED_FOLDERS = {"bigquery", "dashboard"}
+# Modules that share a session cache of their own: tests/reliability/disturbed_runs.py's clean sequences.
+_SHARED_MODULES = {
+    "tests/reliability/test_rate_limit_stops.py": "clean-sequences",
+    "tests/reliability/test_expired_login.py": "clean-sequences",
+}
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
-    """With `-n 2`, hand each module (or each of _SHARED_FOLDERS) whole to one worker: its module- and
-    session-scoped fixtures (built warehouses, clean runs to compare with) are built once, where xdist's `load`
-    scattered a module's tests and built them on both workers. (`--dist loadgroup` with xdist_group marks would
-    say the same, but pytest-xdist 3.8 cannot rename node ids under pytest 9.2, so its groups are ignored.)"""
+    """With `-n 2`, hand each module (each of _SHARED_FOLDERS, each group of _SHARED_MODULES) whole to one worker:
+    its module- and session-scoped fixtures (built warehouses, clean runs to compare with) are built once, where
+    xdist's `load` scattered a module's tests and built them on both workers. (`--dist loadgroup` with xdist_group
+    marks would say the same, but pytest-xdist 3.8 cannot rename node ids under pytest 9.2: its groups are ignored.)"""
     from xdist.scheduler import LoadScopeScheduling
 
     class ModuleScheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
             path = nodeid.split("::", 1)[0]
             parts = path.split("/")
-            return "/".join(parts[:2]) if len(parts) > 2 and parts[1] in _SHARED_FOLDERS else path
+            if len(parts) > 2 and parts[1] in _SHARED_FOLDERS:
+                return "/".join(parts[:2])
+            return _SHARED_MODULES.get(path, path)
 
     return ModuleScheduling(config, log)
 
