@@ -15,6 +15,7 @@ import dlt
 import duckdb
 
 from spotify_emulator import EmulatorServer
+from spotify_pipeline.destinations import make_destination
 from spotify_source import load_stages, spotify_source
 from tests import expectations
 from tests.expectations import Expected
@@ -38,7 +39,7 @@ class Harness:
         the first only, as a run that died before its enrichment)."""
         pipeline = dlt.pipeline(
             pipeline_name="spotify",
-            destination=dlt.destinations.duckdb(str(self.database)),
+            destination=make_destination("duckdb", str(self.database)),  # as the product's runs load
             dataset_name="spotify_raw",
             pipelines_dir=str(self.workdir / "pipelines"),
         )
