@@ -39,6 +39,7 @@ BENCHMARKS: tuple[tuple[str, bool], ...] = (
     ("request_counts", True),
     ("latency", True),
     ("growth", True),
+    ("load_format", True),
     ("export_import", False),
     ("dbt_build", False),
     ("dashboard_render", False),

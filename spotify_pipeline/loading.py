@@ -63,7 +63,7 @@ def load(source_factory: Callable[[], Any], *, label: str, pipeline_name: str = 
             from spotify_pipeline.destinations import apply_partition_hints
 
             apply_partition_hints(source)
-        rows = _load_stages(pipeline, source, pipeline_name)
+        rows, seconds = _load_stages(pipeline, source, pipeline_name)
     except UserError:
         raise
     except Exception as exc:
@@ -71,11 +71,12 @@ def load(source_factory: Callable[[], Any], *, label: str, pipeline_name: str = 
         if ours is None:
             raise
         raise ours from None
-    return {"rows": rows, "pipeline": pipeline}
+    return {"rows": rows, "seconds": seconds, "pipeline": pipeline}
 
 
-def _load_stages(pipeline: Any, source: Any, pipeline_name: str) -> dict[str, int]:
-    """Extract, normalise and load each stage in turn; the rows each table got, over all stages.
+def _load_stages(pipeline: Any, source: Any, pipeline_name: str) -> tuple[dict[str, int], dict[str, float]]:
+    """Extract, normalise and load each stage in turn; the rows each table got and the seconds of each step, summed
+    over the stages (dlt's trace holds the last stage only).
 
     The Web API source has two stages (spotify_source.load_stages): its enrichment asks the warehouse what the facts'
     load left unknown, so it extracts while holding the DuckDB file. The export is one stage."""
@@ -84,23 +85,25 @@ def _load_stages(pipeline: Any, source: Any, pipeline_name: str) -> dict[str, in
     origin = "the export files" if pipeline_name == "spotify_export" else "Spotify"
     stages = load_stages(source) if source.name == "spotify" else [source]
     rows: dict[str, int] = {}
+    seconds = {"extract": 0.0, "normalize": 0.0, "load": 0.0}
     for index, stage in enumerate(stages):
         what = " (artists and audio features the warehouse lacks)" if index else ""
         try:
             with warehouse_held() if index else nullcontext():
-                step(f"1/3 extracting from {origin}{what}", lambda stage=stage: pipeline.extract(stage))
+                seconds["extract"] += step(f"1/3 extracting from {origin}{what}", lambda s=stage: pipeline.extract(s))
         except Exception as exc:
             ours = _user_error_in(exc)
             if index and ours is not None:  # the facts' stage is loaded: say so instead of "nothing was loaded"
                 raise ours.replace_outcome(ENRICHMENT_STOPPED) from None
             raise
-        step("2/3 normalising", pipeline.normalize)
+        seconds["normalize"] += step("2/3 normalising", pipeline.normalize)
         normalize = pipeline.last_trace.last_normalize_info
         for table, count in normalize.row_counts.items() if normalize else ():
             rows[table] = rows.get(table, 0) + count
         with warehouse_held():
-            step(f"3/3 loading into {'BigQuery' if destination_name() == 'bigquery' else 'DuckDB'}", pipeline.load)
-    return dict(sorted(rows.items()))
+            into = "BigQuery" if destination_name() == "bigquery" else "DuckDB"
+            seconds["load"] += step(f"3/3 loading into {into}", pipeline.load)
+    return dict(sorted(rows.items())), seconds
 
 
 def _user_error_in(exc: Exception) -> UserError | None:
@@ -128,8 +131,8 @@ def warehouse_held() -> AbstractContextManager[None]:
     return warehouse_access.held_for_writing(warehouse_path())
 
 
-def step(title: str, action: Callable[[], Any]) -> None:
-    """One line per pipeline step, finished with its duration: the progress a user sees."""
+def step(title: str, action: Callable[[], Any]) -> float:
+    """One line per pipeline step, finished with its duration: the progress a user sees. Returns the seconds."""
     print(f"  {title} ...", end="", flush=True)
     started = time.monotonic()
     try:
@@ -137,7 +140,9 @@ def step(title: str, action: Callable[[], Any]) -> None:
     except BaseException:
         print(" failed", flush=True)
         raise
-    print(f" {time.monotonic() - started:.1f} s", flush=True)
+    seconds = time.monotonic() - started
+    print(f" {seconds:.1f} s", flush=True)
+    return seconds
 
 
 def print_summary(pipeline: Any) -> None:
