@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any, TypeVar
@@ -136,9 +136,11 @@ class _RetryingSession(requests.Session):
         allowed: Callable[[], set[int]],
         sent: Callable[[], None],
         tokens: TokenManager,
+        stopped: Callable[[], Exception | None],
     ) -> None:
         super().__init__()
         self._sent = sent
+        self._stopped = stopped
         self._tokens = tokens
         self._allowed = allowed
         self._policy = policy
@@ -153,6 +155,8 @@ class _RetryingSession(requests.Session):
 
         def once() -> requests.Response:
             with self._gate:
+                if (error := self._stopped()) is not None:
+                    raise error  # another request ended the run: this one is not sent (nor repeated)
                 request.headers["Authorization"] = f"Bearer {self._tokens.access_token()}"
                 self._sent()
                 return super(_RetryingSession, self).send(request, **kwargs)
@@ -189,6 +193,8 @@ class SpotifyApi:
         self._local = threading.local()
         self._pool = ThreadPoolExecutor(max_workers=self.settings.max_concurrency, thread_name_prefix="spotify")
         self._count_lock = threading.Lock()
+        self._failure: Exception | None = None
+        """What ended the run, raised by a request: requests queued or waiting to repeat are then not sent."""
         self.requests_sent = 0
         """Every attempt sent to the Web API, retries and the repeat after a 401 included, as Spotify counts them."""
 
@@ -206,6 +212,7 @@ class SpotifyApi:
                 lambda: getattr(self._local, "allow", set()),
                 self._count_request,
                 self.tokens,
+                lambda: self._failure,
             )
             client = RESTClient(base_url=self.base_url, session=session)
             self._local.client = client
@@ -216,8 +223,18 @@ class SpotifyApi:
         self._local.allow = set(allow)
         try:
             return self._client().get(path, params=params)
+        except Exception as error:
+            self._stop(error)
+            raise
         finally:
             self._local.allow = set()
+
+    def _stop(self, error: Exception) -> None:
+        """Every error a request raises ends the run (nothing in the source goes on after one). Requests sent ahead
+        or side by side would otherwise go on after it: against a rate limit, an expired login or a dead network,
+        each would only repeat the failure (up to `max_attempts` times each)."""
+        with self._count_lock:
+            self._failure = self._failure or error
 
     def get_json(self, path: str, params: dict[str, Any] | None = None, shape: tuple[answers.Rule, ...] = ()) -> Any:
         """The answer's JSON, checked against `shape` (answers.py): a missing or mistyped field raises BadAnswer."""
@@ -236,20 +253,35 @@ class SpotifyApi:
 
         Each page is checked against `shape` before its items are used: dlt's paginator reads a page without
         `items` as an empty page, which would pass for a user with nothing saved."""
-        for page in self._client().paginate(
+        pages = self._client().paginate(
             path,
             params=params,
             paginator=JSONLinkPaginator(next_url_path="next"),
             data_selector="items",
             hooks={"response": []},  # errors are raised by the session, after its retries
-        ):
-            if shape:
-                self.json(page.response, shape)
-            yield page
+        )
+        try:
+            for page in pages:
+                if shape:
+                    self.json(page.response, shape)
+                yield page
+        except Exception as error:
+            self._stop(error)
+            raise
 
     def map(self, function: Callable[[T], R], items: Iterable[T]) -> list[R]:
         """Run independent calls concurrently (at most `max_concurrency` at once); results in input order."""
-        return list(self._pool.map(function, items))
+        return list(self.imap(function, items))
+
+    def imap(self, function: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
+        """As `map`, but each result as soon as it and those before it are in: the caller works on the first answers
+        while the rest are still on their way. Every call is queued at once; one left unread is cancelled."""
+        return self._pool.map(function, items)
+
+    def submit(self, function: Callable[..., R], *args: Any) -> Future[R]:
+        """Start one call now, for a result wanted later: a request no other request waits for goes out beside the
+        others instead of after them. `Future.result()` raises what the call raised."""
+        return self._pool.submit(function, *args)
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

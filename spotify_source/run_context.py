@@ -8,7 +8,9 @@ warehouse (known.py).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, MutableMapping
+import threading
+from collections.abc import Collection, Iterator, MutableMapping
+from concurrent.futures import Future
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -38,17 +40,51 @@ class RunContext:
         self._me: dict[str, Any] | None = None
         self._playlists: list[dict[str, Any]] | None = None
         self._emitted: set[tuple[str, str]] = set()
+        # `/me` and the playlist list are asked once, whether by a resource or ahead by `start` in the api's threads.
+        self._me_lock, self._playlists_lock, self._early_lock = threading.Lock(), threading.Lock(), threading.Lock()
+        self._early: dict[tuple[str, ...], Future[Any]] | None = None
+        """Requests `start` sent ahead, by what they answer; each taken once by the method that needs it."""
+
+    # --- requests no other request waits for, sent at once ---
+
+    def start(self, resources: Collection[str]) -> None:
+        """Send now the requests of `resources` that depend on nothing but `/me`: the playlist list, the six top
+        lists, the first page of liked songs. They go out beside one another (at most `max_concurrency` in flight) while
+        the resources run one after another, so a resource finds its answers waiting rather than asking in turn.
+        The first fact resource calls it; later calls do nothing. Only requests every run makes are sent ahead:
+        the request counts stay the minimum (benchmarks/request_counts.py)."""
+        with self._early_lock:
+            if self._early is not None:
+                return
+            self._early = {}
+        early = self._early
+        # `/me` first, alone: a login or a network that fails, fails on one request, before any other goes out.
+        self.me()
+        if {"playlists", "playlist_items"} & set(resources):
+            early[("playlists",)] = self.api.submit(self.playlists)  # first: the longest chain (list, then entries)
+        for kind in ("tracks", "artists"):
+            if f"top_{kind}" in resources:
+                for time_range in settings.TIME_RANGES:
+                    early[("top", kind, time_range)] = self.api.submit(self._top_list, kind, time_range)
+        if "saved_tracks" in resources:
+            early[("liked", "0")] = self.api.submit(self._liked_page, 0)
+
+    def _take(self, *key: str) -> Future[Any] | None:
+        with self._early_lock:
+            return self._early.pop(key, None) if self._early else None
 
     # --- who and which tier ---
 
     def me(self) -> dict[str, Any]:
         """`/me`, once. Its fields tell the tier: development-mode apps get no `product`/`country` since 2026."""
-        if self._me is None:
-            self._me = self.api.get_json("/me", shape=answers.ME)
-            extended = "product" in self._me or "country" in self._me
-            self.report.tier = "extended" if extended else "development"
-            self.report.user_id = self._me["id"]
-        return self._me
+        with self._me_lock:
+            if self._me is None:
+                me = self.api.get_json("/me", shape=answers.ME)
+                extended = "product" in me or "country" in me
+                self.report.tier = "extended" if extended else "development"
+                self.report.user_id = me["id"]
+                self._me = me
+            return self._me
 
     @property
     def user_id(self) -> str:
@@ -66,20 +102,22 @@ class RunContext:
 
         The list is complete (the report says so, and dbt may then take a playlist missing from it as removed)
         only when no limit cut it."""
-        if self._playlists is None:
-            cap = self.max_playlists
-            found: list[dict[str, Any]] = []
-            cut = False
-            if cap is None or cap > 0:
-                for page in self.api.paginate("/me/playlists", {"limit": settings.PAGE_LIMIT}, answers.PLAYLISTS):
-                    found.extend(p for p in page if p)
-                    if cap is not None and len(found) >= cap:
-                        cut = True
-                        break
-            self._playlists = found if cap is None else found[:cap]
-            self.report.playlists_complete = not cut and cap != 0
-            self.report.count("playlists_seen", len(self._playlists))
-        return self._playlists
+        with self._playlists_lock:
+            if self._playlists is None:
+                cap = self.max_playlists
+                found: list[dict[str, Any]] = []
+                cut = False
+                if cap is None or cap > 0:
+                    pages = self.api.paginate("/me/playlists", {"limit": settings.PAGE_LIMIT}, answers.PLAYLISTS)
+                    for page in pages:
+                        found.extend(p for p in page if p)
+                        if cap is not None and len(found) >= cap:
+                            cut = True
+                            break
+                self._playlists = found if cap is None else found[:cap]
+                self.report.playlists_complete = not cut and cap != 0
+                self.report.count("playlists_seen", len(self._playlists))
+            return self._playlists
 
     def playlist_entries(
         self, playlists: list[dict[str, Any]]
@@ -87,32 +125,32 @@ class RunContext:
         """(playlist, its first `max_tracks_per_playlist` entries) for each playlist, in order; entries None when
         the tier forbids them or Spotify refuses them (403).
 
-        The pages of all these playlists are fetched in one concurrent batch (at most `max_concurrency` in flight):
+        The pages of all these playlists are sent in one concurrent batch (at most `max_concurrency` in flight):
         a first run reads dozens of playlists, mostly one or two pages each, and fetching them playlist by
-        playlist would wait for every round trip in turn.
+        playlist would wait for every round trip in turn. Each playlist is handed on as soon as its pages are in,
+        so its rows are made while the next pages are on their way.
         """
         pages: list[tuple[dict[str, Any], int, int]] = []
-        readable: list[dict[str, Any]] = []
+        page_counts: list[int | None] = []  # per playlist, in order: its pages, or None when it may not be read
         for playlist in playlists:
             owner = (playlist.get("owner") or {}).get("id")
             if self.development and owner != self.user_id and not playlist.get("collaborative"):
+                page_counts.append(None)
                 continue
             total = (playlist.get("items") or playlist.get("tracks") or {}).get("total", 0) or 0
             wanted = total if self.max_tracks_per_playlist is None else min(total, self.max_tracks_per_playlist)
-            readable.append(playlist)
-            pages.extend((playlist, offset, min(settings.PAGE_LIMIT, wanted - offset))
-                         for offset in range(0, wanted, settings.PAGE_LIMIT))  # fmt: skip
+            offsets = range(0, wanted, settings.PAGE_LIMIT)
+            page_counts.append(len(offsets))
+            pages.extend((playlist, offset, min(settings.PAGE_LIMIT, wanted - offset)) for offset in offsets)
 
         def page(request: tuple[dict[str, Any], int, int]) -> Any:
             playlist, offset, limit = request
             params = {"offset": offset, "limit": limit, "additional_types": "track,episode"}
             return self.api.get(f"/playlists/{playlist['id']}/items", params, allow=(403,))
 
-        responses: dict[str, list[Any]] = {}
-        for (playlist, _, _), response in zip(pages, self.api.map(page, pages), strict=True):
-            responses.setdefault(playlist["id"], []).append(response)
-        for playlist in playlists:
-            if not any(playlist is r for r in readable):
+        responses = self.api.imap(page, pages)
+        for playlist, page_count in zip(playlists, page_counts, strict=True):
+            if page_count is None:
                 self.report.count("playlists_not_readable")
                 self.report.note(
                     "Development-mode apps may read the items only of playlists the user owns or collaborates on; "
@@ -120,7 +158,7 @@ class RunContext:
                 )
                 yield playlist, None
                 continue
-            answered = responses.get(playlist["id"], [])
+            answered = [next(responses) for _ in range(page_count)]
             if any(r.status_code == 403 for r in answered):
                 self.report.count("playlists_not_readable")
                 self.report.note(f"Spotify refused the items of playlist {playlist['id']} (403); they were skipped.")
@@ -154,22 +192,25 @@ class RunContext:
         yield from items
 
     def top(self, kind: str) -> Iterator[tuple[str, int, dict[str, Any]]]:
-        """(time range, rank from 1, object) for the three time ranges, fetched concurrently."""
-        limit = self.top_limit
-
-        def fetch(time_range: str) -> list[dict[str, Any]]:
-            items: list[dict[str, Any]] = []
-            for offset in range(0, limit, settings.PAGE_LIMIT):
-                params = {"time_range": time_range, "limit": min(settings.PAGE_LIMIT, limit - offset), "offset": offset}
-                page = self.api.get_json(f"/me/top/{kind}", params, answers.TOP)
-                items.extend(page["items"])
-                if not page.get("next"):
-                    break
-            return items[:limit]
-
-        for time_range, items in zip(settings.TIME_RANGES, self.api.map(fetch, settings.TIME_RANGES), strict=True):
-            for rank, item in enumerate(items, start=1):
+        """(time range, rank from 1, object) for the three time ranges, fetched concurrently (or sent by `start`)."""
+        lists = [
+            self._take("top", kind, time_range) or self.api.submit(self._top_list, kind, time_range)
+            for time_range in settings.TIME_RANGES
+        ]
+        for time_range, items in zip(settings.TIME_RANGES, lists, strict=True):
+            for rank, item in enumerate(items.result(), start=1):
                 yield time_range, rank, item
+
+    def _top_list(self, kind: str, time_range: str) -> list[dict[str, Any]]:
+        limit = self.top_limit
+        items: list[dict[str, Any]] = []
+        for offset in range(0, limit, settings.PAGE_LIMIT):
+            params = {"time_range": time_range, "limit": min(settings.PAGE_LIMIT, limit - offset), "offset": offset}
+            page = self.api.get_json(f"/me/top/{kind}", params, answers.TOP)
+            items.extend(page["items"])
+            if not page.get("next"):
+                break
+        return items[:limit]
 
     def top_row(self, time_range: str, rank: int, id_column: str, item_id: str) -> dict[str, Any]:
         return {
@@ -235,9 +276,27 @@ class RunContext:
             self.report.count("artists_fetched")
             yield artist
 
-    def missing_audio_features(self, missing: list[str]) -> Iterator[tuple[str, dict[str, Any] | None]]:
+    def start_audio_features(
+        self, missing: list[str], state: MutableMapping[str, Any]
+    ) -> Iterator[tuple[str, dict[str, Any] | None]] | None:
+        """`missing_audio_features(missing)` with its first request sent now; None when they may not be asked
+        (`may_ask_audio_features`)."""
+        if not self.may_ask_audio_features(state):
+            return None
+        probe = None
+        if missing and not self.development:
+            probe = self.api.submit(self._audio_features, missing[: settings.IDS_PER_BATCH["audio-features"]])
+        return self.missing_audio_features(missing, probe)
+
+    def _audio_features(self, batch: list[str]) -> Any:
+        return self.api.get("/audio-features", {"ids": ",".join(batch)}, allow=(403,))
+
+    def missing_audio_features(
+        self, missing: list[str], probe: Future[Any] | None = None
+    ) -> Iterator[tuple[str, dict[str, Any] | None]]:
         """(track id, its features or None) for the tracks the warehouse has no answer for, asked in batches of
-        100; None is Spotify's `null`, a track it has no features for. Nothing when the tier refuses them."""
+        100; None is Spotify's `null`, a track it has no features for. Nothing when the tier refuses them.
+        `probe`: the first batch's request, already sent."""
         if not missing:
             return
         if self.development:
@@ -245,12 +304,10 @@ class RunContext:
             self.report.note("Audio features are not available to development-mode apps; none were requested.")
             return
         batches = _batches(missing, settings.IDS_PER_BATCH["audio-features"])
-
-        def fetch(batch: list[str]) -> Any:
-            return self.api.get("/audio-features", {"ids": ",".join(batch)}, allow=(403,))
+        fetch = self._audio_features
 
         # The first batch probes the tier; the rest go out concurrently once it answered 200.
-        first = fetch(batches[0])
+        first = probe.result() if probe else fetch(batches[0])
         if first.status_code == 403:
             self.report.audio_features_available = False
             self.report.note("`/audio-features` answered 403: this app may not read audio features.")
@@ -303,11 +360,9 @@ class RunContext:
         """
         limit = settings.PAGE_LIMIT
         pages: dict[int, list[dict[str, Any]]] = {}
-
-        def fetch(offset: int) -> dict[str, Any]:
-            return self.api.get_json("/me/tracks", {"limit": limit, "offset": offset}, shape=answers.SAVED)
-
-        first = fetch(0)
+        fetch = self._liked_page
+        sent_ahead = self._take("liked", "0")
+        first = sent_ahead.result() if sent_ahead else fetch(0)
         pages[0] = list(first.get("items") or [])
         total = int(first.get("total") or 0)
         known, newest = state.get("liked_total"), state.get("newest_added_at")
@@ -340,14 +395,20 @@ class RunContext:
                 f"Spotify counts {total} liked songs, the warehouse {known} plus {len(fresh)} new: some were "
                 "un-liked, so the whole list was read."
             )
-        missing = [o for o in range(limit, total, limit) if o not in pages]
-        for offset, page in zip(missing, self.api.map(fetch, missing), strict=True):
-            pages[offset] = list(page.get("items") or [])
+        # The pages read so far, then the rest as each arrives (all sent at once): rows are made while pages travel.
+        rest = self.api.imap(fetch, [o for o in range(limit, total, limit) if o not in pages])
         everything = [item for offset in sorted(pages) for item in pages[offset]]
+        yield from everything
+        for page in rest:
+            items = list(page.get("items") or [])
+            everything.extend(items)
+            yield from items
         self.report.saved_tracks_complete = True
         self.report.count("saved_tracks_seen", len(everything))
         self._remember_likes(state, total, everything, full=True)
-        yield from everything
+
+    def _liked_page(self, offset: int) -> dict[str, Any]:
+        return self.api.get_json("/me/tracks", {"limit": settings.PAGE_LIMIT, "offset": offset}, shape=answers.SAVED)
 
     def _remember_likes(
         self, state: MutableMapping[str, Any], total: int, items: list[dict[str, Any]], full: bool
