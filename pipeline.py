@@ -25,7 +25,9 @@ EXIT_OK, EXIT_INTERRUPTED = 0, 130
 COMMANDS = ("run", "demo", "costs", "import-export", "auth", "status")
 LOCKED_COMMANDS = ("run", "demo", "import-export", "auth")
 """Commands that write (the warehouse, dlt's state, the token cache): one process at a time (see run_lock)."""
-DEMO_PROFILES = ("small", "reference", "large", "empty", "no-playlists", "no-likes", "no-plays", "followed-only")
+DEMO_PROFILES = (
+    "small", "reference", "large", "library-10k", "empty", "no-playlists", "no-likes", "no-plays", "followed-only",
+)  # fmt: skip
 """The emulator's libraries (spotify_emulator/profiles.py), named here so `--help` needs no emulator import."""
 
 

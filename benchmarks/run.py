@@ -40,6 +40,7 @@ BENCHMARKS: tuple[tuple[str, bool], ...] = (
     ("latency", True),
     ("growth", True),
     ("load_format", True),
+    ("big_library", True),
     ("export_import", False),
     ("dbt_build", False),
     ("dashboard_render", False),

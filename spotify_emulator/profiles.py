@@ -2,7 +2,7 @@
 
 `reference` is sized like a heavy real user so that every limit of the pipeline bites (more than 20 playlists,
 playlists over 100 entries, one over 1,000, more than 50 plays between runs); `small` is a few of everything
-for fast tests; `large` is ten times `reference`, for benchmarks. The awkward accounts real users have are
+for fast tests; `large` is ten times `reference`, and `library-10k` a library of 10,000 liked songs, for benchmarks. The awkward accounts real users have are
 variations of `small` with some counts at zero (`AWKWARD`): `empty`, `no-playlists`, `no-likes`, `no-plays`,
 `followed-only`.
 """
@@ -89,6 +89,26 @@ PROFILES: dict[str, Profile] = {
         top_list_size=50,
         null_playlist_slots=5,
         other_users=60,
+    ),
+    # A big library by likes, the way many people keep their music: 10,000 liked songs and 100 playlists (of
+    # which 20 followed). The benchmarks' first run in the development tier (benchmarks/big_library.py).
+    "library-10k": Profile(
+        name="library-10k",
+        artists=3000,
+        tracks=14000,
+        shows=6,
+        episodes_per_show=8,
+        owned_playlists=60,
+        collaborative_owned=10,
+        collaborating_playlists=10,
+        followed_playlists=20,
+        playlist_sizes=(2000, 1000, 500, 300, 250, 200, 150, 120, 105),
+        plays=8000,
+        history_days=400,
+        saved_tracks=10000,
+        top_list_size=50,
+        null_playlist_slots=1,
+        other_users=30,
     ),
 }
 

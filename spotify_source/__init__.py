@@ -134,9 +134,12 @@ def spotify_source(
             playlist_id, snapshot = playlist["id"], playlist["snapshot_id"]
             if entries is None:
                 continue
-            for position, entry in enumerate(entries):
-                yield from run.embedded(entry.get("item", entry.get("track")))
-                yield helpers.entry_row(entry, playlist_id, snapshot, position, run.user_id, run.extracted_at)
+            # One list per playlist (dlt's extract costs per item it is handed): tracks and episodes, then entries.
+            yield from run.embedded_page([entry.get("item", entry.get("track")) for entry in entries])
+            if entries:
+                user_id, extracted_at = run.user_id, run.extracted_at
+                yield [helpers.entry_row(entry, playlist_id, snapshot, position, user_id, extracted_at)
+                       for position, entry in enumerate(entries)]  # fmt: skip
             state[playlist_id] = snapshot
             run.report.count("playlists_read")
 
@@ -191,15 +194,19 @@ def spotify_source(
         """
         run.start(dlt.current.source().resources.selected)
         state = dlt.current.resource_state()
-        for item in run.liked_songs(state, timedelta(days=saved_tracks_full_check_days)):
-            if helpers.is_spotify_track(item.get("track")):
-                yield from run.embedded(item["track"])
-                yield {
-                    "user_id": run.user_id,
-                    "track_id": item["track"]["id"],
-                    "added_at": helpers.parse_time(item["added_at"]),
-                    "extracted_at": run.extracted_at,
-                }
+        for page in run.liked_songs(state, timedelta(days=saved_tracks_full_check_days)):
+            likes = [item for item in page if helpers.is_spotify_track(item.get("track"))]
+            yield from run.embedded_page([item["track"] for item in likes])
+            if likes:
+                yield [
+                    {
+                        "user_id": run.user_id,
+                        "track_id": item["track"]["id"],
+                        "added_at": helpers.parse_time(item["added_at"]),
+                        "extracted_at": run.extracted_at,
+                    }
+                    for item in likes
+                ]
 
     @dlt.resource(
         name="enrichment", table_name="extraction_runs", write_disposition="append", columns=settings.RUN_COLUMNS

@@ -54,8 +54,9 @@ def lands_beside(resource: DltResource, *tables: str) -> DltResource:
     return resource
 
 
-def to_table(row: dict[str, Any], table: str) -> DataItemWithMeta:
-    """A row for another table than its resource's (declared with `lands_beside`): dlt routes it."""
+def to_table(row: dict[str, Any] | list[dict[str, Any]], table: str) -> DataItemWithMeta:
+    """A row (or a list of rows) for another table than its resource's (declared with `lands_beside`): dlt routes
+    it."""
     return dlt.mark.with_table_name(row, table)
 
 

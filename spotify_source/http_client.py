@@ -243,7 +243,9 @@ class SpotifyApi:
     @staticmethod
     def json(response: requests.Response, shape: tuple[answers.Rule, ...] = ()) -> Any:
         """A response's JSON (the session checked it is JSON), checked against `shape`."""
-        payload = response.json()
+        payload = getattr(response, PARSED, None)
+        if payload is None:
+            payload = response.json()
         return answers.check(payload, shape, _path_only(response.url), response.status_code) if shape else payload
 
     def paginate(
@@ -303,6 +305,10 @@ def _html_problem(response: requests.Response) -> str:
     )
 
 
+PARSED = "_spotify_json"
+"""The attribute of a response that holds its parsed JSON (set by `_check_json`)."""
+
+
 def _check_json(response: requests.Response) -> None:
     """A success answer must be JSON: an HTML page, an empty or a truncated body is refused, naming the endpoint."""
     url = _path_only(response.url)
@@ -312,7 +318,8 @@ def _check_json(response: requests.Response) -> None:
     if not response.content.strip():
         raise BadAnswer(status, url, f"Spotify answered {status} with an empty body at {url}")
     try:
-        json.loads(response.content)
+        # Kept on the response: a page of 50 full tracks is parsed once, not once here and again by its reader.
+        setattr(response, PARSED, json.loads(response.content))
     except ValueError as exc:
         # Cut short: the parser ran out of text (or inside a string), rather than meeting a wrong character.
         truncated = isinstance(exc, json.JSONDecodeError) and (

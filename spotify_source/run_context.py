@@ -236,6 +236,17 @@ class RunContext:
         elif obj and obj.get("type") == "episode" and obj.get("id") and self._first_sight("episodes", obj["id"]):
             yield helpers.to_table(helpers.episode_row(obj, self.extracted_at), "episodes")
 
+    def embedded_page(self, objects: list[dict[str, Any] | None]) -> Iterator[DataItemWithMeta]:
+        """As `embedded`, for a page of facts at once: one list per table. dlt's extract costs per item it is
+        handed, and a list is one item: a first run of a big library makes tens of thousands of rows."""
+        rows: dict[str, list[dict[str, Any]]] = {"tracks": [], "episodes": []}
+        for obj in objects:
+            for item in self.embedded(obj):
+                rows[item.meta.table_name].append(item.data)
+        for table, table_rows in rows.items():
+            if table_rows:
+                yield helpers.to_table(table_rows, table)
+
     def full_artist(self, artist: dict[str, Any]) -> DataItemWithMeta:
         """A full artist object (top artists carry them) as a row of `artists`."""
         return helpers.to_table(helpers.artist_row(artist, self.extracted_at), "artists")
@@ -348,8 +359,11 @@ class RunContext:
 
     # --- liked songs ---
 
-    def liked_songs(self, state: MutableMapping[str, Any], full_check_every: timedelta) -> Iterator[dict[str, Any]]:
-        """Liked songs the warehouse lacks, newest first; all of them when the list has to be read whole.
+    def liked_songs(
+        self, state: MutableMapping[str, Any], full_check_every: timedelta
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Liked songs the warehouse lacks, newest first, a page (list) at a time; all of them when the list has to
+        be read whole.
 
         `/me/tracks` pages newest first and has no change marker, only `total`. A run reads the first page and
         goes on only while every like on it is new: usually one request. The whole list is read (and the report
@@ -389,7 +403,7 @@ class RunContext:
                 self.report.saved_tracks_complete = False
                 self.report.count("saved_tracks_seen", len(fresh))
                 self._remember_likes(state, total, fresh, full=False)
-                yield from fresh
+                yield fresh
                 return
             self.report.note(
                 f"Spotify counts {total} liked songs, the warehouse {known} plus {len(fresh)} new: some were "
@@ -398,11 +412,11 @@ class RunContext:
         # The pages read so far, then the rest as each arrives (all sent at once): rows are made while pages travel.
         rest = self.api.imap(fetch, [o for o in range(limit, total, limit) if o not in pages])
         everything = [item for offset in sorted(pages) for item in pages[offset]]
-        yield from everything
+        yield list(everything)
         for page in rest:
             items = list(page.get("items") or [])
             everything.extend(items)
-            yield from items
+            yield items
         self.report.saved_tracks_complete = True
         self.report.count("saved_tracks_seen", len(everything))
         self._remember_likes(state, total, everything, full=True)
