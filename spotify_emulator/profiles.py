@@ -2,9 +2,9 @@
 
 `reference` is sized like a heavy real user so that every limit of the pipeline bites (more than 20 playlists,
 playlists over 100 entries, one over 1,000, more than 50 plays between runs); `small` is a few of everything
-for fast tests; `large` is ten times `reference`, and `library-10k` a library of 10,000 liked songs, for benchmarks. The awkward accounts real users have are
-variations of `small` with some counts at zero (`AWKWARD`): `empty`, `no-playlists`, `no-likes`, `no-plays`,
-`followed-only`.
+for fast tests; `large` is ten times `reference`, and `library-10k` a library of 10,000 liked songs, for
+benchmarks. The awkward accounts real users have are variations of `small` with some counts at zero (`AWKWARD`):
+`empty`, `no-playlists`, `no-likes`, `no-plays`, `followed-only`.
 """
 
 from __future__ import annotations
