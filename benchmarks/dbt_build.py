@@ -19,6 +19,7 @@ from spotify_emulator import EmulatorServer
 MODEL = "model.spotify_warehouse.listening_history"
 NEW_PLAYS = 40
 TARGET = 0.10
+DAILY_TARGET = 0.25  # issue 15: the daily run's dbt step ≤ 25% of a full build
 
 
 def run(quick: bool) -> list[Row]:
@@ -40,7 +41,8 @@ def run(quick: bool) -> list[Row]:
         Row("dbt", f"{label}: full dbt build (every model and test)", full_seconds, unit="s",
             note=f"{len(full)} nodes; listening_history {full[MODEL]:.2f} s of it"),
         Row("dbt", f"{label}: incremental dbt build after {NEW_PLAYS} new plays", incremental_seconds, full_seconds,
-            unit="s", bound_label="full build", note="the other marts are tables, rebuilt whole each time"),
+            unit="s", target_op="<=", target_value=DAILY_TARGET, bound_label="full build",
+            note="every node: the day's run lands rows in 12 of 15 raw tables (RESULTS.md's analysis)"),
         Row("dbt", f"{label}: listening_history, incremental vs full build", incremental[MODEL], full[MODEL],
             unit="s", target_op="<=", target_value=TARGET, bound_label="full build",
             note="execution_time from run_results.json"),
