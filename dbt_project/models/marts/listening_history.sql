@@ -15,9 +15,10 @@
     Incremental: a build replaces only the UTC days that received raw rows since the last build (the newest dlt
     load it has seen is kept in `source_load_id`), widened by the match window at midnight (delete+insert on DuckDB,
     partition overwrite on BigQuery, where the table is partitioned by the UTC day of `played_at`, i.e. by
-    `played_date`, so that the dashboard's filters on `played_at` prune). The matchers see every play, so a rebuilt
-    day holds what a full build would; a track learnt later for an old account-only play is settled by
-    `--full-refresh`.
+    `played_date`, so that the dashboard's filters on `played_at` prune). The matchers see the rebuilt days and the
+    day on each side of each, where every partner of their plays lies, so a rebuilt day holds what a full build
+    would at the cost of those days, not of the whole history; a track learnt later for an old account-only play
+    is settled by `--full-refresh`.
 -#}
 {{
     config(
@@ -36,8 +37,80 @@
 {%- set window = var('listening_match_window_seconds') -%}
 {%- set float = spotify_type('float') -%}
 
-{#- The three origins and the three matchers are the int_listening__* models; here they become one row per play. -#}
-with api as (
+{#- The three origins and the three matchers: in a full build the int_listening__* models, which run the steps of
+    macros/listening_steps.sql on everything; in an incremental build the same steps on the origins in scope only
+    (the days it replaces and the day on each side of each, where any partner of their plays lies), since the
+    matchers rank with window functions that no filter on their result can pass. Then the matched rows become one
+    row per play. -#}
+-- depends_on: {{ ref('stg_spotify__export_streams') }}, {{ ref('stg_spotify__recently_played') }}
+with
+{% if is_incremental() %}
+last_build as (
+    select coalesce(max(source_load_id), 0) as load_id from {{ this }}
+),
+
+new_moments as (
+    select played_at as moment from {{ ref('stg_spotify__recently_played') }}
+    where cast(load_id as {{ float }}) > (select load_id from last_build)
+    union all
+    select ended_at as moment from {{ ref('stg_spotify__export_streams') }}
+    where cast(load_id as {{ float }}) > (select load_id from last_build)
+),
+
+affected_day_candidates as (
+    select {{ utc_date('moment') }} as day from new_moments
+    union all
+    select {{ utc_date(add_seconds('moment', -1 * window)) }} as day from new_moments
+    union all
+    select {{ utc_date(add_seconds('moment', window)) }} as day from new_moments
+),
+
+affected_days as (
+    select distinct day from affected_day_candidates
+),
+
+-- The affected days and the day on each side of each (a partner is at most the match window away).
+days_in_scope as (
+    select distinct day from (
+        select day from affected_day_candidates
+        union all
+        select {{ utc_date(add_seconds('moment', -86400 - window)) }} as day from new_moments
+        union all
+        select {{ utc_date(add_seconds('moment', 86400 + window)) }} as day from new_moments
+    ) as days
+),
+
+streams as (
+    select * from {{ ref('stg_spotify__export_streams') }}
+    where {{ utc_date('ended_at') }} in (select day from days_in_scope)
+),
+
+api as (
+    select * from {{ ref('int_listening__api_plays') }}
+    where {{ utc_date('played_at') }} in (select day from days_in_scope)
+),
+
+extended as (
+    {{ listening_extended_plays('streams') }}
+),
+
+account as (
+    {{ listening_account_plays('streams') }}
+),
+
+extended_api as (
+    {{ listening_extended_api_matches('extended', 'api') }}
+),
+
+account_extended as (
+    {{ listening_account_extended_matches('extended', 'account') }}
+),
+
+account_api as (
+    {{ listening_account_api_matches('api', 'account', 'extended_api', 'account_extended') }}
+),
+{% else %}
+api as (
     select * from {{ ref('int_listening__api_plays') }}
 ),
 
@@ -60,39 +133,11 @@ account_extended as (
 account_api as (
     select * from {{ ref('int_listening__account_api_matches') }}
 ),
+{% endif %}
 
 tracks as (
     select track_id, track_name, primary_artist_name from {{ ref('tracks') }}
 ),
-
-{% if is_incremental() %}
-last_build as (
-    select coalesce(max(source_load_id), 0) as load_id from {{ this }}
-),
-
-new_moments as (
-    select played_at as moment from api
-    where load_id > (select load_id from last_build)
-    union all
-    select ended_at as moment from extended
-    where load_number > (select load_id from last_build)
-    union all
-    select ended_at as moment from account
-    where load_number > (select load_id from last_build)
-),
-
-affected_day_candidates as (
-    select {{ utc_date('moment') }} as day from new_moments
-    union all
-    select {{ utc_date(add_seconds('moment', -1 * window)) }} as day from new_moments
-    union all
-    select {{ utc_date(add_seconds('moment', window)) }} as day from new_moments
-),
-
-affected_days as (
-    select distinct day from affected_day_candidates
-),
-{% endif %}
 
 api_unmatched as (
     select api.*
