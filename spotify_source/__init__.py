@@ -97,14 +97,18 @@ def spotify_source(
         api, max_playlists=max_playlists, max_tracks_per_playlist=max_tracks_per_playlist, top_limit=top_limit
     )
 
+    def start_run() -> None:
+        """Each fact resource begins here: the first one to run sends ahead what the selected resources will ask."""
+        run.start(dlt.current.source().resources.selected)
+
     @dlt.resource(name="users", primary_key="id", write_disposition="merge", columns=settings.USER_COLUMNS)
     def users() -> Iterator[TDataItem]:
-        run.start(dlt.current.source().resources.selected)
+        start_run()
         yield helpers.user_row(run.me(), run.extracted_at)
 
     @dlt.resource(name="playlists", primary_key="id", write_disposition="merge", columns=settings.PLAYLIST_COLUMNS)
     def playlists() -> Iterator[TDataItem]:
-        run.start(dlt.current.source().resources.selected)
+        start_run()
         for position, playlist in enumerate(run.playlists()):
             yield helpers.playlist_row(playlist, run.user_id, position, run.extracted_at)
 
@@ -117,7 +121,7 @@ def spotify_source(
     )
     def playlist_items() -> Iterator[TDataItem]:
         """Entries of playlists whose snapshot changed since the last successful load, replaced whole."""
-        run.start(dlt.current.source().resources.selected)
+        start_run()
         state = dlt.current.resource_state().setdefault("snapshots", {})
         listed = run.playlists()
         if run.report.playlists_complete:
@@ -156,7 +160,7 @@ def spotify_source(
         ),
     ) -> Iterator[TDataItem]:
         """New plays since the last load (`after=` the cursor); notes a gap when all 50 reachable plays are new."""
-        run.start(dlt.current.source().resources.selected)
+        start_run()
         cursor = played_at.last_value
         for item in run.recently_played(cursor):
             yield from run.embedded(item["track"])
@@ -166,7 +170,7 @@ def spotify_source(
         name="top_tracks", primary_key=("user_id", "time_range", "snapshot_date", "rank"), write_disposition="merge"
     )
     def top_tracks() -> Iterator[TDataItem]:
-        run.start(dlt.current.source().resources.selected)
+        start_run()
         for time_range, rank, track in run.top("tracks"):
             yield from run.embedded(track)
             yield run.top_row(time_range, rank, "track_id", track["id"])
@@ -175,7 +179,7 @@ def spotify_source(
         name="top_artists", primary_key=("user_id", "time_range", "snapshot_date", "rank"), write_disposition="merge"
     )
     def top_artists() -> Iterator[TDataItem]:
-        run.start(dlt.current.source().resources.selected)
+        start_run()
         for time_range, rank, artist in run.top("artists"):
             yield run.full_artist(artist)
             yield run.top_row(time_range, rank, "artist_id", artist["id"])
@@ -192,7 +196,7 @@ def spotify_source(
         `extracted_at` is when a like was last seen: after a complete read, a like not seen since is un-liked
         (dbt's `saved_tracks` and `saved_tracks_history`). A song liked again has a new `added_at`, so a new row.
         """
-        run.start(dlt.current.source().resources.selected)
+        start_run()
         state = dlt.current.resource_state()
         for page in run.liked_songs(state, timedelta(days=saved_tracks_full_check_days)):
             likes = [item for item in page if helpers.is_spotify_track(item.get("track"))]

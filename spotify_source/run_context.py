@@ -229,23 +229,29 @@ class RunContext:
 
         The same track arrives in many entries, plays and lists: one row per run is enough for a merge on `id`
         and spares dlt the duplicates. Local files and unavailable items have no row of their own."""
-        if helpers.is_spotify_track(obj):
-            assert obj is not None
-            if self._first_sight("tracks", obj["id"]):
-                yield helpers.to_table(helpers.track_row(obj, self.extracted_at), "tracks")
-        elif obj and obj.get("type") == "episode" and obj.get("id") and self._first_sight("episodes", obj["id"]):
-            yield helpers.to_table(helpers.episode_row(obj, self.extracted_at), "episodes")
+        found = self._embedded_row(obj)
+        if found:
+            yield helpers.to_table(found[1], found[0])
 
     def embedded_page(self, objects: list[dict[str, Any] | None]) -> Iterator[DataItemWithMeta]:
         """As `embedded`, for a page of facts at once: one list per table. dlt's extract costs per item it is
         handed, and a list is one item: a first run of a big library makes tens of thousands of rows."""
         rows: dict[str, list[dict[str, Any]]] = {"tracks": [], "episodes": []}
-        for obj in objects:
-            for item in self.embedded(obj):
-                rows[item.meta.table_name].append(item.data)
+        for table, row in filter(None, map(self._embedded_row, objects)):
+            rows[table].append(row)
         for table, table_rows in rows.items():
             if table_rows:
                 yield helpers.to_table(table_rows, table)
+
+    def _embedded_row(self, obj: dict[str, Any] | None) -> tuple[str, dict[str, Any]] | None:
+        """(table, row) of a track or episode not yet sent this run; None for anything else."""
+        if helpers.is_spotify_track(obj):
+            assert obj is not None
+            if self._first_sight("tracks", obj["id"]):
+                return "tracks", helpers.track_row(obj, self.extracted_at)
+        elif obj and obj.get("type") == "episode" and obj.get("id") and self._first_sight("episodes", obj["id"]):
+            return "episodes", helpers.episode_row(obj, self.extracted_at)
+        return None
 
     def full_artist(self, artist: dict[str, Any]) -> DataItemWithMeta:
         """A full artist object (top artists carry them) as a row of `artists`."""
