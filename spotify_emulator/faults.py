@@ -1,8 +1,8 @@
 """Injected faults and latency: how the emulator plays a Spotify that rate-limits, fails and drops connections.
 
-Every random decision is a hash of (fault seed, request line, how many times that request line was seen), not a
-draw from a shared generator, so a failing test replays the same faults even when its requests arrive in a
-different order from a thread pool.
+Every random decision is a hash of (fault seed, request line, how many times that request line got past the rolling
+window), not a draw from a shared generator, so a failing test replays the same faults even when its requests arrive
+in a different order from a thread pool, or the window turns different attempts away on a slower machine.
 """
 
 from __future__ import annotations
@@ -126,8 +126,6 @@ class FaultInjector:
         """The fault for this request, or None to answer normally. `request_key` is method and path with query."""
         s = self.settings
         with self._lock:
-            self._seen[request_key] += 1
-            key = f"{request_key}#{self._seen[request_key]}"
             if s.quota_exceeded:
                 return Fault(
                     "status",
@@ -144,6 +142,10 @@ class FaultInjector:
                     wait = s.rolling_window_seconds - (now - self._window[0])
                     return Fault("status", 429, max(1, math.ceil(wait)), None, "API rate limit exceeded")
                 self._window.append(now)
+            # Counted only past the window: which attempts the window turns away depends on timing, and would
+            # otherwise shift every roll below onto another attempt number.
+            self._seen[request_key] += 1
+            key = f"{request_key}#{self._seen[request_key]}"
         if self._roll(key, "drop") < s.rate_drop:
             return Fault("drop")
         if self._roll(key, "429") < s.rate_429:
