@@ -19,6 +19,7 @@ from typing import Any
 import duckdb
 
 from spotify_emulator import EmulatorServer
+from tests.dbt_partial_parse import subprocess_env
 
 ROOT = Path(__file__).resolve().parents[1]
 SUBPROCESS_TIMEOUT = 120
@@ -83,6 +84,7 @@ class Cli:
         home = self.workdir / "home"
         home.mkdir(parents=True, exist_ok=True)
         env = {name: os.environ[name] for name in PASSED_THROUGH if name in os.environ}
+        env.update(subprocess_env())
         env.update(
             HOME=str(home),
             SPOTIFY_DUCKDB=str(self.warehouse),

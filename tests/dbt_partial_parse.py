@@ -8,10 +8,13 @@ one warehouse in one process, with and without this, process time per build 7.5 
 Only `path` leaves the check; `database`, the catalog the models are built in (the file's stem), stays in it, so
 a file of another name still re-parses. The path could change the parse only through `target.path` in the
 project's Jinja, which nothing reads (tests/dbt/test_partial_parse.py checks). Subprocesses (`python pipeline.py`)
-are not patched: they parse as a user's run does.
+get the same patch through `subprocess_env()`.
 """
 
 from __future__ import annotations
+
+import os
+from pathlib import Path
 
 
 def keep_partial_parse_across_warehouse_files() -> None:
@@ -26,3 +29,16 @@ def keep_partial_parse_across_warehouse_files() -> None:
 
     connection_keys_without_path.without_path = True  # type: ignore[attr-defined]
     DuckDBCredentials._connection_keys = connection_keys_without_path  # type: ignore[method-assign]
+
+
+SUBPROCESS_SITE = Path(__file__).resolve().parent / "subprocess_site"
+# Set by tests/conftest.py for each test process: its dbt folders and file settings.
+WORKER_DBT_SETTINGS = ("DBT_TARGET_PATH", "DBT_LOG_PATH", "DBT_LOG_LEVEL_FILE", "DBT_WRITE_JSON")
+
+
+def subprocess_env() -> dict[str, str]:
+    """What a `python pipeline.py` subprocess of a test needs to share its worker's dbt parse: the worker's dbt
+    settings (without them every subprocess wrote the repo's dbt_project/target, both workers at once) and
+    subprocess_site/, which applies the patch above in the subprocess when dbt-duckdb is imported."""
+    env = {name: os.environ[name] for name in WORKER_DBT_SETTINGS if name in os.environ}
+    return {**env, "PYTHONPATH": str(SUBPROCESS_SITE)}

@@ -103,6 +103,7 @@ def run_dbt(args: list[str], project_dir: Path, target_path: Path, env: dict[str
                 "--target-path", str(target_path),
                 "--log-path", str(target_path / "logs"),
                 "--no-use-colors",
+                "--write-json",  # read back below (manifest, compiled SQL); tests/conftest.py turns it off elsewhere
             ]
         )  # fmt: skip
     return DbtRun(result, target_path)

@@ -187,10 +187,11 @@ def test_an_overlapping_newer_export_adds_only_its_new_plays(warehouse: Warehous
     assert sorted(warehouse.rows(table)) == incremental
 
 
-def test_unit_tests_run_apart_from_the_scheduled_build(warehouse: Warehouse) -> None:
+def test_unit_tests_run_apart_from_the_scheduled_build(warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch) -> None:
     """`dbt build` (the default selector, what `run` schedules) leaves the unit tests out: their inputs are fixed, so
     their result cannot change with the data. `dbt test --select test_type:unit` runs every one of them after a build
     (one reads the columns of an incremental model's built table), and every one passes."""
+    monkeypatch.setenv("DBT_WRITE_JSON", "true")  # run_results.json and manifest.json are read here
     warehouse.cli("demo", "--profile", PROFILE, "--seed", "4", "--no-export", "--no-transform")
     warehouse.build()
     assert not _ran("unit_test"), "the scheduled build ran unit tests"

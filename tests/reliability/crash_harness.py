@@ -192,7 +192,10 @@ SUBPROCESS_TIMEOUT = 180
 def pipeline_env(workdir: Path, **extra: str) -> dict[str, str]:
     """A clean environment: the warehouse, dlt's folder and HOME under `workdir`, no telemetry, nothing inherited
     that could configure the run (SOURCES__SPOTIFY__* of a developer's shell)."""
+    from tests.dbt_partial_parse import subprocess_env
+
     env = {name: os.environ[name] for name in PASSED_THROUGH if name in os.environ}
+    env.update(subprocess_env())
     (workdir / "home").mkdir(parents=True, exist_ok=True)
     env.update(
         HOME=str(workdir / "home"),
