@@ -159,13 +159,20 @@ for DuckDB (`insert_values`, SQL insert statements): a large first run loads ove
 (tests/source/test_raw_schema.py loads with both)."""
 
 
-def make_destination(name: str, duckdb_path: str) -> Any:
-    """The dlt destination called `name`: the DuckDB file at `duckdb_path`, or BigQuery from the settings."""
+def make_destination(name: str, duckdb_path: str, duckdb_memory_limit: str | None = None) -> Any:
+    """The dlt destination called `name`: the DuckDB file at `duckdb_path`, or BigQuery from the settings.
+
+    `duckdb_memory_limit` caps what DuckDB holds while dlt loads (beyond it DuckDB spills to a temporary file)."""
     import dlt
 
     if name == "bigquery":
         return make_bigquery_destination()
-    return dlt.destinations.duckdb(duckdb_path, preferred_loader_file_format=DUCKDB_LOADER_FILE_FORMAT)
+    credentials: Any = duckdb_path
+    if duckdb_memory_limit is not None:
+        from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
+
+        credentials = DuckDbCredentials(duckdb_path, global_config={"memory_limit": duckdb_memory_limit})
+    return dlt.destinations.duckdb(credentials, preferred_loader_file_format=DUCKDB_LOADER_FILE_FORMAT)
 
 
 def apply_partition_hints(source: Any) -> Any:

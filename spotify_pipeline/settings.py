@@ -57,14 +57,14 @@ def describe_destination() -> str:
     return str(warehouse_path())
 
 
-def make_destination() -> Any:
+def make_destination(duckdb_memory_limit: str | None = None) -> Any:
     """The dlt destination of the raw data: the DuckDB file at $SPOTIFY_DUCKDB, or BigQuery."""
     from spotify_pipeline import destinations
 
     path = warehouse_path()
     if destination_name() == "duckdb":
         path.parent.mkdir(parents=True, exist_ok=True)
-    return destinations.make_destination(destination_name(), str(path))
+    return destinations.make_destination(destination_name(), str(path), duckdb_memory_limit)
 
 
 def accounts_in_warehouse() -> set[str]:
