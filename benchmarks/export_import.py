@@ -1,8 +1,8 @@
 """Import speed: `python pipeline.py import-export` of a 500,000-play extended history vs DuckDB's own `read_json`.
 
 DuckDB reading the same files into a table of a DuckDB file is the practical limit on this machine: the import
-parses the same JSON and lands it in the same kind of file, plus dlt's normalising, keys and merge. Targets: the
-import takes at most twice DuckDB's time, and its peak memory stays under 1.5 GB.
+parses the same JSON and lands it in the same kind of file, plus dlt's normalising, keys and merge. Targets (issue
+15): the import takes at most 1.5x DuckDB's time, and its peak memory stays within 0.5 GB.
 
     python benchmarks/export_import.py               # 500,000 plays (~34 files, ~350 MB; generated once, cached)
     python benchmarks/export_import.py --plays 20000 # quick
@@ -170,9 +170,11 @@ def main() -> None:
         label = "python pipeline.py import-export --no-transform" if name == "import" else "DuckDB read_json"
         print(f"{label:<50} {figures[f'{name}_seconds']:7.1f} s  {figures[f'{name}_rows_per_second']:>10,.0f} rows/s"
               f"  peak {figures[f'{name}_peak_mb']:,.0f} MB")  # fmt: skip
-    met = figures["time_ratio"] <= TIME_TARGET and figures["import_peak_mb"] < MEMORY_TARGET_MB
-    print(f"import / DuckDB time: {figures['time_ratio']:.2f} (target ≤ {TIME_TARGET}); peak memory target < "
-          f"{MEMORY_TARGET_MB:,.0f} MB: {'met' if met else 'MISSED'}")  # fmt: skip
+    time_met = figures["time_ratio"] <= TIME_TARGET
+    memory_met = figures["import_peak_mb"] <= MEMORY_TARGET_MB
+    print(f"import / DuckDB time: {figures['time_ratio']:.2f} (target ≤ {TIME_TARGET}): "
+          f"{'met' if time_met else 'MISSED'}; peak memory ≤ {MEMORY_TARGET_MB:,.0f} MB: "
+          f"{'met' if memory_met else 'MISSED'}")  # fmt: skip
 
 
 if __name__ == "__main__":
