@@ -34,6 +34,7 @@ from benchmarks.rows import Row  # noqa: E402
 
 FULL_PLAYS = 500_000
 QUICK_PLAYS = 20_000
+GROWTH_PLAYS = 2_000_000  # issue 15: time and memory at 4x the plays grow no faster than the plays
 CACHE = ROOT / "data" / "bench"
 TIME_TARGET = 1.5  # issue 15: ≤ 1.5× DuckDB read_json of the same files
 MEMORY_TARGET_MB = 500.0  # issue 15: ≤ 0.5 GB
@@ -149,9 +150,27 @@ def rows(figures: dict) -> list[Row]:
     ]  # fmt: skip
 
 
+def growth_rows(small: dict, big: dict) -> list[Row]:
+    """Issue 15: at four times the plays, time and peak memory grow no faster than the plays (factor ÷ factor ≤ 1)."""
+    plays = big["rows_read"] / small["rows_read"]
+    what = f"{big['rows_read']:,} vs {small['rows_read']:,} plays"
+    return [
+        Row("import", f"import-export: time growth, {what}", big["import_seconds"] / small["import_seconds"], plays,
+            "x", "<=", 1.0, "plays' growth", note=f"{big['import_seconds']:.1f} s vs {small['import_seconds']:.1f} s; "
+            f"{big['time_ratio']:.2f}x DuckDB read_json at the larger size"),
+        Row("import", f"import-export: peak memory growth, {what}", big["import_peak_mb"] / small["import_peak_mb"],
+            plays, "x", "<=", 1.0, "plays' growth",
+            note=f"{big['import_peak_mb']:.0f} MB vs {small['import_peak_mb']:.0f} MB"),
+    ]  # fmt: skip
+
+
 def run(quick: bool) -> list[Row]:
-    """For benchmarks/run.py: the rows of the table (the raw figures are `measure(plays)`)."""
-    return rows(measure(QUICK_PLAYS if quick else FULL_PLAYS))
+    """For benchmarks/run.py: the rows of the table (the raw figures are `measure(plays)`); full size also imports
+    four times as many plays, for the growth rows."""
+    if quick:
+        return rows(measure(QUICK_PLAYS))
+    figures = measure(FULL_PLAYS)
+    return rows(figures) + growth_rows(figures, measure(GROWTH_PLAYS))
 
 
 def main() -> None:

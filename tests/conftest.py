@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import requests
+from hypothesis import settings
 
 from spotify_emulator import EmulatorServer
 from tests.cli_harness import Cli, TelemetrySink
@@ -32,6 +33,12 @@ os.environ["DBT_LOG_PATH"] = os.path.join(_DBT_SCRATCH, "logs")
 os.environ["DBT_LOG_LEVEL_FILE"] = "none"
 os.environ["DBT_WRITE_JSON"] = "false"
 keep_partial_parse_across_warehouse_files()  # tests/dbt_partial_parse.py: each test's new file skips a full parse
+
+# In CI, Hypothesis draws the same examples every run: a red run is reproducible, never a new random draw that the
+# next run may not meet. Elsewhere each run explores new examples (and replays its failures from .hypothesis/).
+settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 # Folders whose session fixtures (a built warehouse, a BigQuery emulator) serve several modules: under pytest-xdist
