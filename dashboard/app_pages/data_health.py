@@ -16,6 +16,23 @@ runs = data.runs(context.status, context.user_id)
 latest = runs[0] if runs else None
 gaps = [gap | {"run": run.started_at} for run in runs for gap in run.gaps]
 
+
+def _utc(value: object) -> pd.Timestamp:
+    moment = pd.Timestamp(value)
+    return moment.tz_localize("UTC") if moment.tzinfo is None else moment.tz_convert("UTC")
+
+
+# An export holds every play of its account from its first play to its last: a gap inside that span lost nothing.
+spans = []
+if context.plays and gaps:
+    everything = ui.period_params(context, context.plays.first_day, context.plays.last_day)
+    coverage = fetch(queries.export_coverage, **everything)
+    spans = [(_utc(row.first_played_at), _utc(row.last_played_at)) for row in coverage.itertuples()]
+for gap in gaps:
+    after, before = _utc(gap["gap_after"]), _utc(gap["gap_before"])
+    gap["covered"] = any(first <= after and before <= last for first, last in spans)
+open_gaps = [gap for gap in gaps if not gap["covered"]]
+
 login = data.spotify_login(context.status, context.user_id)
 now = pd.Timestamp.now(tz="UTC").to_pydatetime()
 login_state, login_days = login.state(now), login.days_left(now)
@@ -36,9 +53,10 @@ tier.metric(
 recorded.metric("Runs recorded", ui.number(len(runs)), border=True, help="The latest 30 are shown below.")
 gap_count.metric(
     "Possible gaps",
-    ui.number(len(gaps)),
+    ui.number(len(open_gaps)),
     border=True,
-    help="Runs that found all 50 plays Spotify keeps newer than the previous run: plays in between may be lost.",
+    help="Runs that found all 50 plays Spotify keeps newer than the previous run: plays in between may be lost. "
+    "Gaps your imported data export covers are not counted.",
 )
 login_column.metric(
     "Spotify login",
@@ -172,13 +190,17 @@ with gap_column:
                 {
                     "no plays known between": [data.to_local(pd.Timestamp(g["gap_after"]), context.tz) for g in gaps],
                     "and": [data.to_local(pd.Timestamp(g["gap_before"]), context.tz) for g in gaps],
+                    "covered by your data export": [g["covered"] for g in gaps],
                 }
             ),
             hide_index=True,
         )
-        st.caption(
-            "Run the pipeline more often (e.g. hourly), or import your Spotify data export for the full history."
-        )
+        if open_gaps:
+            st.caption(
+                "Run the pipeline more often (e.g. hourly), or import your Spotify data export for the full history."
+            )
+        else:
+            st.caption("Your imported data export covers every one of them: no play is missing.")
     else:
         st.markdown(":green[:material/check_circle:] No run reported a possible gap.")
     if context.plays:

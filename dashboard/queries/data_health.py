@@ -1,12 +1,12 @@
 """The Data health page's statements: the pipeline's runs and login (mart `pipeline_runs`), the last dbt build's
-warnings, rows per mart."""
+warnings, rows per mart, and the time the data exports cover (mart `listening_history`)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
 from dashboard.queries.dialect import FINAL, Dialect, checked
-from dashboard.queries.registry import FINAL_TABLES, limit_rows, query
+from dashboard.queries.registry import FINAL_TABLES, HISTORY, limit_rows, query
 
 
 @query
@@ -56,4 +56,22 @@ def data_quality_warnings(d: Dialect, limit: int = 50) -> str:
     from {d.table(FINAL, "data_quality_warnings")}
     order by failing_rows desc, test_name
     {limit_rows(limit)}
+    """
+
+
+@query
+def export_coverage(d: Dialect) -> str:
+    """Per kind of data export, its first and last play: an export holds every play of its account between the two,
+    so a gap a run reported inside that span lost nothing."""
+    return f"""
+    select kind, min(played_at) as first_played_at, max(played_at) as last_played_at
+    from (
+        select 'extended' as kind, p.played_at from {d.table(FINAL, HISTORY)} as p
+        where p.user_id = @user_id and p.played_at >= @start_at and p.played_at < @end_at and p.is_in_extended_export
+        union all
+        select 'account' as kind, p.played_at from {d.table(FINAL, HISTORY)} as p
+        where p.user_id = @user_id and p.played_at >= @start_at and p.played_at < @end_at and p.is_in_account_export
+    ) as export_plays
+    group by kind
+    order by kind
     """

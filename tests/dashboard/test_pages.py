@@ -8,6 +8,7 @@ final tables, never from the dashboard's own queries.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -317,6 +318,45 @@ def test_data_health_reports_the_runs(which: str, request, point_at) -> None:
         assert "Audio features are not available" in notes
         assert any("Audio features are not available" in item.value for item in app.markdown)
     assert charts(app) == 1  # rows per table
+
+
+def test_gaps_inside_an_imported_export_are_covered_not_counted(
+    demo_warehouse: Warehouse, point_at, tmp_path: Path
+) -> None:
+    """A run reports a possible gap when it finds 50 new plays. A data export holds every play of its span, so a gap
+    inside it lost nothing: the page says so, instead of asking for the export the user already imported."""
+    path = tmp_path / "warehouse.duckdb"
+    path.write_bytes(demo_warehouse.path.read_bytes())
+    with duckdb.connect() as connection:
+        connection.execute(f"attach '{path}' as w")
+        first, last = connection.execute(
+            "select min(played_at), max(played_at) from w.spotify.listening_history "
+            "where is_in_extended_export or is_in_account_export"
+        ).fetchone()
+        hours = [dt.timedelta(hours=n) for n in (24, 48, 1, 2)]
+        gaps = [{"gap_after": (first + hours[0]).isoformat(), "gap_before": (first + hours[1]).isoformat()},
+                {"gap_after": (last + hours[2]).isoformat(), "gap_before": (last + hours[3]).isoformat()}]  # fmt: skip
+        connection.execute(
+            "update w.spotify.pipeline_runs set gaps_json = ? "
+            "where run_started_at = (select max(run_started_at) from w.spotify.pipeline_runs)",
+            [json.dumps(gaps)],
+        )
+    point_at(path)
+    app = open_page("Data health")
+    assert_clean(app, "Data health")
+    assert number(metrics(app)["Possible gaps"]) == 1  # the one after the exports' last play
+    (table,) = [frame.value for frame in app.dataframe if "covered by your data export" in frame.value.columns]
+    assert list(table["covered by your data export"]) == [True, False]
+    captions = " ".join(item.value for item in app.caption)
+    assert "Run the pipeline more often" in captions
+
+    with duckdb.connect() as connection:  # only the covered gap left
+        connection.execute(f"attach '{path}' as w")
+        connection.execute("update w.spotify.pipeline_runs set gaps_json = ? where gaps_json like '%gap_after%'",
+                           [json.dumps(gaps[:1])])  # fmt: skip
+    app = open_page("Data health")
+    assert number(metrics(app)["Possible gaps"]) == 0
+    assert "covers every one of them" in " ".join(item.value for item in app.caption)
 
 
 def test_the_sidebar_says_when_the_data_was_refreshed(demo_warehouse: Warehouse, point_at) -> None:
