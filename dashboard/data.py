@@ -242,6 +242,24 @@ def runs(current: Status, user_id: str, limit: int = 30) -> list[Run]:
     ]
 
 
+EXPORT_KINDS = ("extended", "account")
+
+
+def export_spans(params: dict[str, Any]) -> list[tuple[dt.datetime, dt.datetime]]:
+    """From first to last play, what each imported data export covers (`params`: a listening period's)."""
+    row = fetch(queries.export_coverage, **params).iloc[0]
+    spans = [
+        (_timestamp(row[f"{kind}_first_played_at"]), _timestamp(row[f"{kind}_last_played_at"])) for kind in EXPORT_KINDS
+    ]
+    return [(first, last) for first, last in spans if first is not None and last is not None]
+
+
+def is_covered(gap: dict[str, str], spans: list[tuple[dt.datetime, dt.datetime]]) -> bool:
+    """A gap a run reported lies inside an export's span: the export holds every play of it, so none is lost."""
+    after, before = _timestamp(gap["gap_after"]), _timestamp(gap["gap_before"])
+    return after is not None and before is not None and any(first <= after and before <= last for first, last in spans)
+
+
 def _timestamp(value: Any) -> dt.datetime | None:
     if value is None or pd.isna(value):
         return None

@@ -17,20 +17,12 @@ latest = runs[0] if runs else None
 gaps = [gap | {"run": run.started_at} for run in runs for gap in run.gaps]
 
 
-def _utc(value: object) -> pd.Timestamp:
-    moment = pd.Timestamp(value)
-    return moment.tz_localize("UTC") if moment.tzinfo is None else moment.tz_convert("UTC")
-
-
 # An export holds every play of its account from its first play to its last: a gap inside that span lost nothing.
 spans = []
 if context.plays and gaps:
-    everything = ui.period_params(context, context.plays.first_day, context.plays.last_day)
-    coverage = fetch(queries.export_coverage, **everything)
-    spans = [(_utc(row.first_played_at), _utc(row.last_played_at)) for row in coverage.itertuples()]
+    spans = data.export_spans(ui.period_params(context, context.plays.first_day, context.plays.last_day))
 for gap in gaps:
-    after, before = _utc(gap["gap_after"]), _utc(gap["gap_before"])
-    gap["covered"] = any(first <= after and before <= last for first, last in spans)
+    gap["covered"] = data.is_covered(gap, spans)
 open_gaps = [gap for gap in gaps if not gap["covered"]]
 
 login = data.spotify_login(context.status, context.user_id)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from dashboard.queries.dialect import FINAL, Dialect, checked
+from dashboard.queries.listening import PLAYS
 from dashboard.queries.registry import FINAL_TABLES, HISTORY, limit_rows, query
 
 
@@ -61,17 +62,13 @@ def data_quality_warnings(d: Dialect, limit: int = 50) -> str:
 
 @query
 def export_coverage(d: Dialect) -> str:
-    """Per kind of data export, its first and last play: an export holds every play of its account between the two,
-    so a gap a run reported inside that span lost nothing."""
+    """The first and last play of each kind of data export (null where none was imported): an export holds every
+    play of its account between the two, so a gap a run reported inside that span lost nothing."""
     return f"""
-    select kind, min(played_at) as first_played_at, max(played_at) as last_played_at
-    from (
-        select 'extended' as kind, p.played_at from {d.table(FINAL, HISTORY)} as p
-        where p.user_id = @user_id and p.played_at >= @start_at and p.played_at < @end_at and p.is_in_extended_export
-        union all
-        select 'account' as kind, p.played_at from {d.table(FINAL, HISTORY)} as p
-        where p.user_id = @user_id and p.played_at >= @start_at and p.played_at < @end_at and p.is_in_account_export
-    ) as export_plays
-    group by kind
-    order by kind
+    select min(case when p.is_in_extended_export then p.played_at end) as extended_first_played_at,
+           max(case when p.is_in_extended_export then p.played_at end) as extended_last_played_at,
+           min(case when p.is_in_account_export then p.played_at end) as account_first_played_at,
+           max(case when p.is_in_account_export then p.played_at end) as account_last_played_at
+    from {d.table(FINAL, HISTORY)} as p
+    where {PLAYS} and (p.is_in_extended_export or p.is_in_account_export)
     """

@@ -75,9 +75,9 @@ def test_every_statement_runs_through_the_bigquery_client(
         frame = store.run(query.render(store.dialect), params)
         if frame.empty:
             empty.append(name)
-    # By design of this warehouse (one load, one build, no data export): the emulator's library warns of nothing,
-    # nothing was removed and no export imported, so those three run (on BigQuery's SQL) and return no rows.
-    assert set(empty) <= {"data_quality_warnings", "removed_playlists", "export_coverage"}, f"no rows from {empty}"
+    # By design of this warehouse (one load, one build): the emulator's library warns of nothing, and nothing was
+    # removed, so those two run (on BigQuery's SQL) and return no rows.
+    assert set(empty) <= {"data_quality_warnings", "removed_playlists"}, f"no rows from {empty}"
 
     totals = store.run(queries.listening_totals.render(store.dialect), params).iloc[0]
     assert int(totals["plays"]) == scalar(bigquery_raw, f"select count(*) from `{project}.spotify.listening_history`")
