@@ -38,3 +38,8 @@
 {% macro utc_minute(timestamp_column) %}{{ return(adapter.dispatch('utc_minute', 'spotify_warehouse')(timestamp_column)) }}{% endmacro %}
 {% macro default__utc_minute(timestamp_column) %}date_trunc('minute', {{ timestamp_column }}){% endmacro %}
 {% macro bigquery__utc_minute(timestamp_column) %}timestamp_trunc({{ timestamp_column }}, minute){% endmacro %}
+
+{#- A timestamp moved back by a number of milliseconds (an integer expression): a play's start from its end. -#}
+{% macro minus_milliseconds(timestamp_column, milliseconds) %}{{ return(adapter.dispatch('minus_milliseconds', 'spotify_warehouse')(timestamp_column, milliseconds)) }}{% endmacro %}
+{% macro default__minus_milliseconds(timestamp_column, milliseconds) %}({{ timestamp_column }} - to_milliseconds({{ milliseconds }})){% endmacro %}
+{% macro bigquery__minus_milliseconds(timestamp_column, milliseconds) %}timestamp_sub({{ timestamp_column }}, interval {{ milliseconds }} millisecond){% endmacro %}

@@ -198,11 +198,16 @@ def recently_played_rerun(
     emulator_project: Path,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> tuple[DbtRun, int]:
-    """A second run of `recently_played`, which takes the incremental path; and its row count before."""
+    """A second run of the incremental models, which takes their incremental path; and `recently_played`'s row
+    count before. `play_lengths` and `listening_sessions` are first made to see every play as new (their load
+    marks set to 0), so their MERGE, partition overwrite and post-hook run over the whole history."""
     assert bigquery_build.result.success, bigquery_build.failures()
     before = count_rows_bigquery(bigquery_raw, MARTS)["recently_played"]
+    client = bigquery_raw.client()
+    for model in ("play_lengths", "listening_sessions"):
+        client.query(f"update `{bigquery_raw.project}.{MARTS}.{model}` set source_load_id = 0 where true").result()
     target = tmp_path_factory.mktemp("bigquery-rerun")
-    args = ["run", "--target", "bigquery", "--select", "recently_played"]
+    args = ["run", "--target", "bigquery", "--select", "recently_played play_lengths listening_sessions"]
     return run_dbt(args, emulator_project, target, bigquery_raw.dbt_env()), before
 
 
@@ -214,6 +219,20 @@ def test_incremental_rerun_merges_without_duplicates(
     assert rerun.result.success, rerun.failures()
     assert "merge into" in rerun.run_sql("recently_played").lower()
     assert count_rows_bigquery(bigquery_raw, MARTS)["recently_played"] == before
+
+
+def test_sessions_rebuilt_incrementally_equal_the_full_build(
+    recently_played_rerun: tuple[DbtRun, int], bigquery_raw: BigQueryEmulator, duckdb_build: tuple[Path, DbtRun]
+) -> None:
+    """After the incremental rerun over every play, `play_lengths` and `listening_sessions` hold what the full build
+    holds on DuckDB from the same raw data (the sessions merged by id, nothing superseded left behind)."""
+    rerun, _ = recently_played_rerun
+    assert rerun.result.success, rerun.failures()
+    assert "merge into" in rerun.run_sql("listening_sessions").lower()
+    counts = count_rows_bigquery(bigquery_raw, MARTS)
+    duckdb_counts = count_rows_duckdb(duckdb_build[0], MARTS)
+    assert counts["listening_sessions"] == duckdb_counts["listening_sessions"] > 0
+    assert counts["play_lengths"] == duckdb_counts["play_lengths"] > 0
 
 
 def test_incremental_lookback_bound_is_a_timestamp(

@@ -20,6 +20,7 @@ import yaml
 
 from spotify_emulator import EmulatorServer
 from spotify_pipeline import transform
+from tests.dbt.parent_genre_rules import rules
 from tests.source.pipeline_harness import LIMITS, Expected, Harness, expected, make_harness
 
 Row = tuple[Any, ...]
@@ -42,12 +43,16 @@ COLUMNS: dict[str, str] = {
     "artists": "artist_id, artist_name, popularity, followers, genre_count, is_full_profile, extracted_at is not null",
     "track_artists": "track_id, artist_position, artist_id",
     "artist_genres": "artist_id, genre",
+    "artist_parent_genres": "artist_id, parent_genre, micro_genres, micro_genre_count, is_primary",
     "playlist_tracks": "playlist_id, position, user_id, item_type, is_local, track_id, episode_id, episode_name, "
     "show_name, local_uri, "
     "strftime(added_at, '%Y-%m-%dT%H:%M:%SZ'), added_by",
     "recently_played": "user_id, epoch_ms(played_at), track_id, context_type, context_uri, played_date",
     "listening_history": "user_id, epoch_ms(played_at), track_id, context_type, context_uri, played_date, origin, "
     "content_type, is_in_api, is_in_extended_export, is_in_account_export, ms_played",
+    "play_lengths": "user_id, epoch_ms(played_at), epoch_ms(started_at), played_ms, length_rule, counts_as_play",
+    "listening_sessions": "user_id, epoch_ms(started_at), epoch_ms(ended_at), streams, plays, "
+    "cast(round(minutes * 60000) as bigint), top_artist_name",
     "top_tracks": "user_id, time_range, snapshot_date, rank, track_id",
     "top_artists": "user_id, time_range, snapshot_date, rank, artist_id",
     "saved_tracks": "user_id, track_id, strftime(added_at, '%Y-%m-%dT%H:%M:%SZ')",
@@ -216,6 +221,11 @@ def want_artist_genres(t: Truth, full: Iterable[str]) -> list[Row]:
     return sorted({(a, genre) for a in full for genre in t.artists[a]["genres"]})
 
 
+def want_artist_parent_genres(t: Truth, full: Iterable[str]) -> list[Row]:
+    """The seeds' rules (tests/dbt/parent_genre_rules.py) applied to each full profile's genres."""
+    return [row for a in full for row in rules().artist_rows(a, t.artists[a]["genres"])]
+
+
 def want_playlist_tracks(t: Truth, playlist_ids: Iterable[str] | None = None, *, named: bool = True) -> list[Row]:
     """The entries as playlist_tracks holds them; `named=False`: as playlist_tracks_history (no episode names)."""
     chosen = set(t.exp.entries if playlist_ids is None else playlist_ids)
@@ -237,6 +247,44 @@ def want_plays(t: Truth, plays: Iterable[dict[str, Any]]) -> list[Row]:
 def want_history(t: Truth, plays: Iterable[dict[str, Any]]) -> list[Row]:
     """listening_history without a data export: the API's plays, as music of origin `api`, length unknown."""
     return [(*row, "api", "track", True, False, False, None) for row in want_plays(t, plays)]
+
+
+COUNTED_PLAY_MS, SESSION_GAP_MS = 30_000, 30 * 60_000
+
+
+def want_play_lengths(t: Truth, plays: Iterable[dict[str, Any]]) -> list[Row]:
+    """API plays have no measured length: the track's, cut to the time since the previous play ended."""
+    rows, previous_ms = [], None
+    for p in sorted(plays, key=lambda p: p["played_at_ms"]):
+        length, rule = t.tracks[p["track_id"]]["duration_ms"], "track_length"
+        if previous_ms is not None and p["played_at_ms"] - previous_ms < length:
+            length, rule = p["played_at_ms"] - previous_ms, "capped"
+        rows.append((t.user_id, p["played_at_ms"], p["played_at_ms"] - length, length, rule, length >= COUNTED_PLAY_MS))
+        previous_ms = p["played_at_ms"]
+    return rows
+
+
+def want_sessions(t: Truth, plays: Iterable[dict[str, Any]]) -> list[Row]:
+    """A play starting 30 minutes or more after the previous one ended starts a session; the top artist is the
+    primary artist played longest (ties: the name first in order)."""
+    sessions: list[dict[str, Any]] = []
+    by_play = {p["played_at_ms"]: p for p in plays}
+    for _, ended, started, length, _, counts in want_play_lengths(t, plays):
+        if not sessions or started - sessions[-1]["ended"] >= SESSION_GAP_MS:
+            sessions.append({"started": started, "ended": ended, "streams": 0, "plays": 0, "ms": 0, "artists": {}})
+        session = sessions[-1]
+        session["ended"] = ended
+        session["streams"] += 1
+        session["plays"] += counts
+        session["ms"] += length
+        track = t.tracks[by_play[ended]["track_id"]]
+        artist = t.artists[track["artist_ids"][0]]["name"]
+        session["artists"][artist] = session["artists"].get(artist, 0) + length
+    return [
+        (t.user_id, s["started"], s["ended"], s["streams"], s["plays"], s["ms"],
+         min(s["artists"], key=lambda name: (-s["artists"][name], name)))
+        for s in sessions
+    ]  # fmt: skip
 
 
 def want_top(t: Truth, kind: str, day: date) -> list[Row]:
@@ -357,6 +405,16 @@ def test_artist_genres(built: Built) -> None:
     assert_same_rows("artist_genres", read(built.harness, "artist_genres"), want_artist_genres(built.t, full))
 
 
+def test_artist_parent_genres(built: Built) -> None:
+    """Each artist's micro-genres under the parent genres the seeds' rules give, one primary parent per artist
+    with genres; the library's genres all have a parent (none falls to Other), and several parents occur."""
+    full = {r[0] for r in read(built.harness, "artists", "artist_id, is_full_profile") if r[1]}
+    rows = read(built.harness, "artist_parent_genres")
+    assert_same_rows("artist_parent_genres", rows, want_artist_parent_genres(built.t, full))
+    assert rows and "Other" not in {row[1] for row in rows} and len({row[1] for row in rows}) >= 3
+    assert Counter(row[0] for row in rows if row[4]) == Counter({row[0] for row in rows})
+
+
 def test_playlist_tracks(built: Built) -> None:
     """The first `max_tracks_per_playlist` entries of each readable playlist, every kind (track, episode, local,
     unavailable) with track_id null where there is no Spotify track, and who added it when."""
@@ -377,6 +435,14 @@ def test_listening_history_without_an_export(built: Built) -> None:
     t = built.t
     rows = read(built.harness, "listening_history")
     assert_same_rows("listening_history", rows, want_history(t, t.exp.plays))
+
+
+def test_play_lengths_and_sessions_without_an_export(built: Built) -> None:
+    """The API's plays only: each lasts its track's length cut to the time since the previous play ended (issue 14's
+    rule), counts from 30 s, and plays less than 30 minutes apart make one session."""
+    t = built.t
+    assert_same_rows("play_lengths", read(built.harness, "play_lengths"), want_play_lengths(t, t.exp.plays))
+    assert_same_rows("listening_sessions", read(built.harness, "listening_sessions"), want_sessions(t, t.exp.plays))
 
 
 @pytest.mark.parametrize("kind", ["tracks", "artists"])
@@ -498,6 +564,7 @@ def test_incremental_build_adds_exactly_the_changes(
         ("track_audio_features", new_track_ids, want_features(t2, new_track_ids)),
         ("artists", new_artist_ids, want_artists(t2, new_artist_ids, new_artist_ids)),
         ("artist_genres", new_artist_ids, want_artist_genres(t2, new_artist_ids)),
+        ("artist_parent_genres", new_artist_ids, want_artist_parent_genres(t2, new_artist_ids)),
     ):
         keys = new_keys(table, before[table], after[table])
         assert keys <= new_ids, f"{table}: rows for keys the changes did not bring: {sorted(keys - new_ids)[:4]}"
