@@ -5,10 +5,11 @@ data/warehouse.duckdb).
     python pipeline.py                 # = run: your account (after `python pipeline.py auth`)
     python pipeline.py demo            # no account, no network: the emulated Spotify
     python pipeline.py demo --mode development --profile small --seed 3
+    python pipeline.py wrapped --year 2025   # your recap (text, --format json or png)
 
 This module only parses arguments, wires the parts together and maps errors to exit codes: the work lives in
 spotify_pipeline (settings, loading, transform, export_import, demo, login, status, costs), the source in
-spotify_source.
+spotify_source, and `wrapped`, which reads what the dashboard reads, in dashboard/wrapped_command.py.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pathlib import Path
 from spotify_pipeline import settings  # only paths and env: `--help` imports neither dlt nor dbt
 
 EXIT_OK, EXIT_INTERRUPTED = 0, 130
-COMMANDS = ("run", "demo", "costs", "import-export", "auth", "status")
+COMMANDS = ("run", "demo", "costs", "import-export", "auth", "status", "wrapped")
 LOCKED_COMMANDS = ("run", "demo", "import-export", "auth")
 """Commands that write (the warehouse, dlt's state, the token cache): one process at a time (see run_lock)."""
 DEMO_PROFILES = (
@@ -80,6 +81,12 @@ def command_status(args: argparse.Namespace) -> int:
     return report_status()
 
 
+def command_wrapped(args: argparse.Namespace) -> int:
+    from dashboard import wrapped_command
+
+    return wrapped_command.run(args)
+
+
 HANDLERS = {
     "run": command_run,
     "demo": command_demo,
@@ -87,6 +94,7 @@ HANDLERS = {
     "costs": command_costs,
     "auth": command_auth,
     "status": command_status,
+    "wrapped": command_wrapped,
 }
 
 
@@ -153,6 +161,9 @@ def build_parser() -> argparse.ArgumentParser:
         "status", help="the warehouse, its last run, and when the Spotify login expires (exit 3 once it has)"
     )
     status.add_argument("--destination", choices=("duckdb", "bigquery"), help=DESTINATION_HELP)
+    from dashboard import wrapped_command  # argparse only at import: `--help` stays instant
+
+    wrapped_command.add_arguments(commands.add_parser("wrapped", help=wrapped_command.HELP), DESTINATION_HELP)
     for command in commands.choices.values():
         command.add_argument(
             "--log-file", type=os.path.abspath, metavar="PATH",

@@ -31,6 +31,7 @@ navigation = st.navigation(
             st.Page(PAGES / "overview.py", title="Overview", icon=":material/home:", default=True),
             st.Page(PAGES / "listening.py", title="Listening", icon=":material/headphones:"),
             st.Page(PAGES / "top_lists.py", title="Top lists", icon=":material/trending_up:"),
+            st.Page(PAGES / "wrapped.py", title="Wrapped", icon=":material/auto_awesome:"),
         ],
         "Library": [
             st.Page(PAGES / "playlists.py", title="Playlists", icon=":material/queue_music:"),

@@ -331,3 +331,44 @@ def gains_and_losses(frame: pd.DataFrame, *, added: str, removed: str) -> alt.Ch
         )
         .properties(height=220)
     )
+
+
+def months_against_previous(frame: pd.DataFrame, *, current: str, previous: str) -> alt.Chart:
+    """Minutes per month of the period (green) beside the same month of the period before (grey): `month_index`
+    orders the months, `label` names them, `series` is `current` or `previous`."""
+    return (
+        _base(frame)
+        .mark_bar(cornerRadiusTopLeft=2, cornerRadiusTopRight=2)
+        .encode(
+            x=alt.X("label:N", sort=alt.SortField("month_index"), title=None, axis=alt.Axis(labelAngle=0)),
+            xOffset=alt.XOffset("series:N", sort=[previous, current]),
+            y=alt.Y("minutes:Q", title="Minutes"),
+            color=alt.Color(
+                "series:N",
+                scale=alt.Scale(domain=[current, previous], range=[GREEN, GREY]),
+                legend=alt.Legend(title=None, orient="top"),
+            ),
+            tooltip=[
+                alt.Tooltip("series:N", title="Period"),
+                alt.Tooltip("month:N", title="Month"),
+                alt.Tooltip("minutes:Q", title="Minutes", format=",.0f"),
+            ],
+        )
+        .properties(height=260)
+    )
+
+
+def sessions_by_start_hour(frame: pd.DataFrame) -> alt.Chart:
+    """How many sessions start at each local hour (`hour`, `sessions`), every hour drawn."""
+    hours = pd.DataFrame({"hour": range(24)}).merge(frame, how="left", on="hour").fillna({"sessions": 0})
+    hours["label"] = hours["hour"].map(lambda hour: f"{int(hour):02d}h")
+    return (
+        _base(hours)
+        .mark_bar(color=GREEN, cornerRadiusTopLeft=2, cornerRadiusTopRight=2)
+        .encode(
+            x=alt.X("label:N", sort=None, title=None, axis=alt.Axis(labelExpr=_every_third(), labelAngle=0)),
+            y=alt.Y("sessions:Q", title="Sessions started"),
+            tooltip=[alt.Tooltip("label:N", title="Hour"), alt.Tooltip("sessions:Q", title="Sessions", format=",")],
+        )
+        .properties(height=220)
+    )

@@ -27,6 +27,7 @@ import streamlit as st
 
 from dashboard import queries, warehouse
 from dashboard.queries import FINAL, Query
+from dashboard.recap import utc_bounds as utc_bounds  # the pages turn local days into UTC instants with it
 
 log = logging.getLogger(__name__)
 
@@ -149,14 +150,6 @@ def viewer_timezone() -> str:
     except (ZoneInfoNotFoundError, ValueError):
         return "UTC"
     return name
-
-
-def utc_bounds(start: dt.date, end: dt.date, tz: str) -> tuple[dt.datetime, dt.datetime]:
-    """Local days [start, end] (end inclusive) as UTC instants [start_at, end_at): exact and partition-prunable."""
-    zone = ZoneInfo(tz)
-    start_at = dt.datetime.combine(start, dt.time(0), zone).astimezone(dt.UTC)
-    end_at = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(0), zone).astimezone(dt.UTC)
-    return start_at, end_at
 
 
 def day_bounds_utc(first: dt.date, last: dt.date) -> tuple[dt.datetime, dt.datetime]:

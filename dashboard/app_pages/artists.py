@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import altair as alt
+import pandas as pd
 import streamlit as st
 
 from dashboard import charts, queries, ui
@@ -10,7 +11,8 @@ from dashboard.data import fetch
 
 context = ui.start(
     "Artists & genres",
-    "Genres come from Spotify's artist profiles; a play or a liked song counts for the track's primary artist.",
+    "Genres come from Spotify's artist profiles, grouped into parent genres people recognise (the micro-genres are "
+    "one click away); a play or a liked song counts for the track's primary artist.",
 )
 coverage = fetch(queries.artist_coverage).iloc[0]
 artists_known = ui.count(coverage["artists"])
@@ -50,15 +52,42 @@ if artists_known and ui.count(coverage["full_profiles"]) < artists_known:
         "development-mode apps fetch a budget of artist profiles per run, so genres fill in over the next runs."
     )
 
+
+def genre_gap_caption(cover: pd.Series, by_plays: bool) -> None:
+    """Say how much of the plays or liked songs has no genre (and why) instead of leaving it out silently."""
+    if by_plays:
+        whole, with_genre = ui.count(cover["plays"]), ui.count(cover["plays_with_genre"])
+        minutes, minutes_with = float(cover["minutes"] or 0), float(cover["minutes_with_genre"] or 0)
+        what = (
+            f"{ui.percent(whole - with_genre, whole)} of this period's plays "
+            f"({ui.percent(minutes - minutes_with, minutes)} of the listening time)"
+        )
+    else:
+        whole, with_genre = ui.count(cover["tracks"]), ui.count(cover["tracks_with_genre"])
+        what = f"{ui.percent(whole - with_genre, whole)} of the liked songs"
+    if whole and with_genre < whole:
+        st.caption(
+            f"{what} have no genre and are not in the chart: their artist has no full profile yet (development-mode "
+            "apps fetch a budget of profiles per run), Spotify gives the artist no genre, or the play comes from a "
+            "data export and its track is unknown to the warehouse.",
+            help=f"{ui.number(whole - with_genre)} of {ui.number(whole)} without a genre.",
+        )
+
+
 genre_column, artist_column = st.columns(2, gap="large")
 with genre_column:
     ui.section("Genres")
+    by_plays = bool(weight == "Plays" and params)
     if weight == "Plays" and params:
-        genres = fetch(queries.genres_by_plays, **params, limit=15)
-        value, title = "plays", "Plays"
+        genres = fetch(queries.parent_genres_by_plays, **params, limit=25)
+        micro = fetch(queries.micro_genres_by_plays, **params)
+        cover = fetch(queries.genre_coverage, **params).iloc[0]
+        value, title, extra = "minutes", "Minutes", ("plays", "Plays")
     else:
-        genres = fetch(queries.genres_in_liked_songs, user_id=context.user_id, limit=15)
-        value, title = "tracks", "Liked songs"
+        genres = fetch(queries.parent_genres_in_liked_songs, user_id=context.user_id, limit=25)
+        micro = fetch(queries.micro_genres_in_liked_songs, user_id=context.user_id)
+        cover = fetch(queries.liked_genre_coverage, user_id=context.user_id).iloc[0]
+        value, title, extra = "tracks", "Liked songs", None
     if genres.empty:
         ui.empty(
             (
@@ -71,21 +100,47 @@ with genre_column:
             "pipeline's next runs."
         )
     else:
+        st.caption(
+            "Spotify's micro-genres grouped into parent genres (the rules: dbt_project/seeds/_seeds.yml); each "
+            "play or song counts once, for the main parent genre of its track's primary artist."
+        )
         ui.chart(
             charts.ranked_bars(
                 genres,
-                label="genre",
+                label="parent_genre",
                 value=value,
                 value_title=title,
                 color=charts.ORANGE,
                 tooltip=[
-                    alt.Tooltip("genre:N", title="Genre"),
-                    alt.Tooltip(f"{value}:Q", title=title),
+                    alt.Tooltip("parent_genre:N", title="Genre"),
+                    alt.Tooltip(f"{value}:Q", title=title, format=",.0f"),
+                    *([alt.Tooltip(f"{extra[0]}:Q", title=extra[1])] if extra else []),
                     alt.Tooltip("artists:Q", title="Artists"),
                 ],
             ),
             key="genre_bars",
         )
+    genre_gap_caption(cover, by_plays)
+    if not micro.empty:
+        with st.expander("Micro-genres of a parent genre"):
+            listed = [*genres["parent_genre"], *sorted(set(micro["parent_genre"]) - set(genres["parent_genre"]))]
+            chosen = st.selectbox("Parent genre", listed, key="parent_genre")
+            columns = ["genre", value, *([extra[0]] if extra else []), "artists"]
+            st.dataframe(
+                micro.loc[micro["parent_genre"] == chosen, columns],
+                hide_index=True,
+                column_config={
+                    "genre": "Micro-genre",
+                    value: st.column_config.NumberColumn(title, format="%.0f"),
+                    "plays": st.column_config.NumberColumn("Plays", format="%d"),
+                    "artists": st.column_config.NumberColumn("Artists", format="%d"),
+                },
+                key="micro_genres",
+            )
+            st.caption(
+                "A play or song counts here for every micro-genre of its track's primary artist, so these add up "
+                "to more than the parent genre's bar."
+            )
 
 with artist_column:
     ui.section("Artists by plays")

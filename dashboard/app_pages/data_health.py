@@ -29,7 +29,9 @@ login = data.spotify_login(context.status, context.user_id)
 now = pd.Timestamp.now(tz="UTC").to_pydatetime()
 login_state, login_days = login.state(now), login.days_left(now)
 
-refreshed, tier, recorded, gap_count, login_column = st.columns(5)
+# Three cards a row: at five, values such as "Development" or "182 days left" were cut off at 1,400 px.
+# The account's state first (refresh, tier, login), then the runs' record.
+refreshed, tier, login_column = st.columns(3)
 refreshed.metric(
     "Last refresh",
     ui.ago(latest.finished_at or latest.started_at) if latest else "never",
@@ -42,14 +44,6 @@ tier.metric(
     border=True,
     help="Development: every personal app since Nov 2024. Extended: quota granted by Spotify.",
 )
-recorded.metric("Runs recorded", ui.number(len(runs)), border=True, help="The latest 30 are shown below.")
-gap_count.metric(
-    "Possible gaps",
-    ui.number(len(open_gaps)),
-    border=True,
-    help="Runs that found all 50 plays Spotify keeps newer than the previous run: plays in between may be lost. "
-    "Gaps your imported data export covers are not counted.",
-)
 login_column.metric(
     "Spotify login",
     {"unknown": "Unknown", "expired": "Expired"}.get(login_state, f"{login_days or 0:.0f} days left"),
@@ -60,6 +54,15 @@ login_column.metric(
         if login.expires_at
         else "The latest run recorded no login time: its refresh token did not come from `python pipeline.py auth`."
     ),
+)
+recorded, gap_count, _ = st.columns(3)
+recorded.metric("Runs recorded", ui.number(len(runs)), border=True, help="The latest 30 are shown below.")
+gap_count.metric(
+    "Possible gaps",
+    ui.number(len(open_gaps)),
+    border=True,
+    help="Runs that found all 50 plays Spotify keeps newer than the previous run: plays in between may be lost. "
+    "Gaps your imported data export covers are not counted.",
 )
 if login_state == "expired":
     st.error(

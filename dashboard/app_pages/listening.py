@@ -6,6 +6,7 @@ page says which origins its numbers come from and where listening time is measur
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from dashboard import charts, queries, ui
@@ -32,8 +33,14 @@ streaks = fetch(queries.listening_streaks, **params)
 days_in_period = (last - first).days + 1
 
 ui.origins_caption(totals)
-plays, hours, skipped, active, longest, latest = st.columns(6)
-plays.metric("Plays", ui.number(totals["plays"]), border=True)
+# Two rows of three: six in a row cut values off at 1,400 px ("91 da…"). How much, then how regularly.
+plays, hours, skipped = st.columns(3)
+plays.metric(
+    "Plays",
+    ui.number(totals["plays"]),
+    border=True,
+    help="Every stream, skips included. Wrapped counts only streams of 30 seconds or more, as Spotify does.",
+)
 hours.metric("Hours listened", ui.hours(totals["hours"]), border=True, help=ui.measured_help(totals))
 skipped.metric(
     "Skipped",
@@ -42,6 +49,7 @@ skipped.metric(
     help=f"Of the {ui.number(totals['plays_with_skip_info'])} plays whose export row says whether you skipped "
     "(the extended streaming history; the API and old files do not say).",
 )
+active, longest, latest = st.columns(3)
 active.metric(
     "Days with music",
     f"{ui.number(totals['active_days'])} of {days_in_period}",
@@ -134,3 +142,33 @@ with st.expander("All plays of the period, most played first"):
             "last_played_at": st.column_config.DatetimeColumn("Last played (UTC)", format="D MMM YYYY, HH:mm"),
         },
     )
+
+ui.section(
+    "Sessions",
+    "Plays less than 30 minutes apart (from one's end to the next one's start) make one session "
+    f"(`listening_sessions`). Times in {context.tz}.",
+)
+sessions = fetch(queries.recap_sessions, **params) if context.has("listening_sessions") else None
+if sessions is None or sessions.empty:
+    ui.empty("No listening sessions in this period." if sessions is not None else "Run `dbt build` for sessions.")
+else:
+    starts = pd.to_datetime(sessions["started_at"], utc=True).dt.tz_convert(context.tz)
+    longest_session = sessions.iloc[0]
+    top_artist = longest_session["top_artist_name"]
+    count_column, typical_column, longest_column = st.columns(3)
+    count_column.metric("Sessions", ui.number(len(sessions)), border=True)
+    typical_column.metric(
+        "Typical session",
+        f"{sessions['minutes'].median():,.0f} min",
+        border=True,
+        help="The median session: half are shorter, half longer.",
+    )
+    longest_column.metric(
+        "Longest session",
+        f"{longest_session['minutes']:,.0f} min",
+        border=True,
+        help=f"Started {ui.when(starts.iloc[0])}; {ui.plural(longest_session['plays'], 'play')}"
+        + (f", mostly {top_artist}." if isinstance(top_artist, str) else "."),
+    )
+    by_hour = starts.dt.hour.value_counts().rename_axis("hour").rename("sessions").reset_index()
+    ui.chart(charts.sessions_by_start_hour(by_hour), key="sessions_by_hour")

@@ -34,8 +34,11 @@ FINAL_TABLES = (
     "top_artists",
     "track_artists",
     "artist_genres",
+    "artist_parent_genres",
     "saved_tracks",
     "listening_history",
+    "play_lengths",
+    "listening_sessions",
     "saved_tracks_history",
     "playlists_history",
     "playlist_tracks_history",
@@ -45,6 +48,8 @@ FINAL_TABLES = (
 PARTITIONED = {
     "recently_played": "played_at",
     "listening_history": "played_at",
+    "play_lengths": "played_at",
+    "listening_sessions": "started_at",
     "top_tracks": "extracted_at",
     "top_artists": "extracted_at",
 }

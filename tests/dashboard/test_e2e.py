@@ -36,6 +36,7 @@ PAGES = [
     ("listening", "Listening", "plays over time"),
     ("", "Overview", "plays per day"),
     ("top_lists", "Top lists", "ranks across time ranges"),
+    ("wrapped", "Wrapped", "minutes by month"),
     ("playlists", "Playlists", "playlist sizes"),
     ("artists", "Artists & genres", "genres"),
     ("audio_features", "Audio features", "feature distributions"),
@@ -122,6 +123,75 @@ def test_every_page_renders_in_a_browser(dashboard_url: str, screenshots: Path, 
             browser.close()
     with capsys.disabled():
         print(f"\ndashboard screenshots: {screenshots}")
+
+
+def test_the_wrapped_card_downloads(dashboard_url: str, screenshots: Path, capsys) -> None:
+    """Issue 14: open Wrapped, choose the year, download the card as a user does; it is a portrait PNG. The page's
+    screenshot and the card are kept beside the others (docs/ holds copies of them)."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (`apt-get install -y chromium`)", pytrace=False)
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(
+                viewport={"width": 1400, "height": 2200}, timezone_id="Europe/Stockholm", accept_downloads=True
+            )
+            page = context.new_page()
+            page.goto(f"{dashboard_url}/wrapped")
+            expect(page.locator("h1").first).to_have_text("Wrapped", timeout=30_000)
+            wait_until_idle(page)
+            # In Stockholm the demo's history starts on 1 January 2026: no year is complete, the year so far shows.
+            expect(page.get_by_text("2026, against 2025")).to_be_visible()
+            page.get_by_text("Show the card here").click()
+            wait_until_idle(page)
+            expect(page.locator('[data-testid="stImage"] img').first).to_be_visible(timeout=30_000)
+            page.screenshot(path=str(screenshots / "wrapped-page.png"), full_page=True)
+            with page.expect_download(timeout=60_000) as download_info:
+                page.get_by_role("button", name="Download the card (PNG)").click()
+            download = download_info.value
+            card = screenshots / download.suggested_filename
+            download.save_as(str(card))
+        finally:
+            browser.close()
+    assert download.suggested_filename == "wrapped-2026.png"
+    data = card.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "the download is no PNG"
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    assert height > width >= 540, (width, height)
+    with capsys.disabled():
+        print(f"\nWrapped page and card: {screenshots}")
+
+
+METRIC_TEXT = '[data-testid="stMetricLabel"], [data-testid="stMetricValue"], [data-testid="stMetricDelta"]'
+CUT_OFF = f"""() => [...document.querySelectorAll('{METRIC_TEXT}')]
+    .flatMap(element => [element, ...element.querySelectorAll('*')])
+    .filter(element => element.scrollWidth > element.clientWidth)
+    .map(element => element.innerText)"""
+"""The metric texts wider than their box: Streamlit ends them with an ellipsis ("182 da…") instead of wrapping."""
+
+
+def test_no_metric_card_is_cut_off_at_1400_px(dashboard_url: str) -> None:
+    """Issue 14: the pages people screenshot, on a 1,400 px wide window, show every metric's label and value whole."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (`apt-get install -y chromium`)", pytrace=False)
+    from playwright.sync_api import expect, sync_playwright
+
+    cut_off: dict[str, list[str]] = {}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+            for path, title, _ in PAGES:
+                page.goto(f"{dashboard_url}/{path}")
+                expect(page.locator("h1").first).to_have_text(title, timeout=30_000)
+                wait_until_idle(page)
+                if texts := page.evaluate(CUT_OFF):
+                    cut_off[title] = texts
+        finally:
+            browser.close()
+    assert not cut_off, f"metric texts cut off at 1,400 px: {cut_off}"
 
 
 def wait_until_idle(page: Any) -> None:

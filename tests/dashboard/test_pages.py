@@ -26,6 +26,7 @@ PAGES = {
     "Overview": "app_pages/overview.py",
     "Listening": "app_pages/listening.py",
     "Top lists": "app_pages/top_lists.py",
+    "Wrapped": "app_pages/wrapped.py",
     "Playlists": "app_pages/playlists.py",
     "Artists & genres": "app_pages/artists.py",
     "Audio features": "app_pages/audio_features.py",
@@ -182,7 +183,13 @@ def test_listening_defaults_to_the_datas_range_and_filters_by_it(demo_warehouse:
     assert number(metrics(app)["Plays"]) == demo_warehouse.scalar("select count(*) from spotify.listening_history")
     active_days = demo_warehouse.scalar("select count(distinct played_date) from spotify.listening_history")
     assert metrics(app)["Days with music"] == f"{active_days} of {(last - first).days + 1}"
-    assert charts(app) >= 4  # plays over time, heatmap, contexts, most played tracks and artists
+    assert charts(app) >= 5  # plays over time, heatmap, contexts, most played tracks and artists, sessions
+    sessions, longest, median = demo_warehouse.query(
+        "select count(*), max(minutes), median(minutes) from spotify.listening_sessions"
+    )[0]
+    assert number(metrics(app)["Sessions"]) == sessions > 10
+    assert metrics(app)["Longest session"] == f"{longest:,.0f} min"
+    assert metrics(app)["Typical session"] == f"{median:,.0f} min"
 
     period.set_value((last, last)).run()
     assert_clean(app, "Listening")
@@ -263,6 +270,94 @@ def test_artists_page_counts_what_the_warehouse_knows(demo_warehouse: Warehouse,
 
     app.segmented_control(key="genre_weight").set_value("Liked songs").run()
     assert_clean(app, "Artists & genres")
+
+
+# The demo's music plays with the primary parent genre of each track's primary artist (null: no genre), in SQL of
+# its own (string_split, not the page's strpos) so the page is checked against the marts, not against itself.
+PLAYS_BY_PARENT = (
+    "select g.parent_genre, count(*) as plays, sum(coalesce(p.ms_played, t.duration_ms)) as ms "
+    "from spotify.listening_history p left join spotify.tracks t on t.track_id = p.track_id "
+    "left join spotify.artist_parent_genres g on g.artist_id = t.primary_artist_id and g.is_primary "
+    "where p.content_type = 'track' group by g.parent_genre"
+)
+
+
+def test_artists_page_groups_genres_into_parents(demo_warehouse: Warehouse, point_at) -> None:
+    """Parent genres by listening time (each play once, for its artist's primary parent), the micro-genres of a
+    chosen parent one click away with their plays, and the share of plays without a genre said, not hidden."""
+    point_at(demo_warehouse)
+    app = open_page("Artists & genres")
+    assert_clean(app, "Artists & genres")
+    by_parent = demo_warehouse.query(PLAYS_BY_PARENT)
+    with_genre = sorted(((-ms, -plays, parent) for parent, plays, ms in by_parent if parent is not None))
+    chart_order = [parent for _, _, parent in with_genre]
+    assert len(chart_order) >= 3
+    secondary = demo_warehouse.query(
+        "select distinct g.parent_genre from spotify.listening_history p join spotify.tracks t using (track_id) "
+        "join spotify.artist_parent_genres g on g.artist_id = t.primary_artist_id where p.content_type = 'track'"
+    )
+    choice = app.selectbox(key="parent_genre")
+    assert choice.options[: len(chart_order)] == chart_order, "the chart's parents first, in its order"
+    assert set(choice.options) == {parent for (parent,) in secondary}
+
+    parent = chart_order[0]
+    choice.set_value(parent).run()
+    assert_clean(app, "Artists & genres")
+    (micro,) = [frame.value for frame in app.dataframe if "genre" in frame.value.columns]
+    want = demo_warehouse.query(
+        "select ag.genre, count(*) from spotify.listening_history p join spotify.tracks t using (track_id) "
+        "join spotify.artist_genres ag on ag.artist_id = t.primary_artist_id "
+        "join spotify.artist_parent_genres pg on pg.artist_id = ag.artist_id and pg.parent_genre = $parent "
+        "and list_contains(string_split(pg.micro_genres, ', '), ag.genre) "
+        "where p.content_type = 'track' group by ag.genre",
+        {"parent": parent},
+    )
+    assert dict(zip(micro["genre"], micro["plays"], strict=True)) == dict(want)
+
+    without = sum(row[1] for row in by_parent if row[0] is None)
+    # Every demo play has a genre: nothing to say about plays without one (the next test removes some).
+    assert without == 0 and not [item.value for item in app.caption if "have no genre" in item.value]
+
+
+def test_artists_page_says_how_much_listening_has_no_genre(
+    development_warehouse: Warehouse, point_at, tmp_path: Path
+) -> None:
+    """Plays and liked songs whose artist has no genre (no profile fetched yet: the development tier's budget) are
+    not in the chart; the page says which share of the plays, the listening time and the liked songs that is."""
+    copy = Warehouse(tmp_path / "warehouse.duckdb", "development")
+    copy.path.write_bytes(development_warehouse.path.read_bytes())
+    with duckdb.connect(str(copy.path)) as connection:
+        # As before the artist's profile was fetched: the most played artist loses its genres.
+        connection.execute(
+            "delete from spotify.artist_parent_genres where artist_id = (select t.primary_artist_id "
+            "from spotify.listening_history p join spotify.tracks t using (track_id) group by all "
+            "order by count(*) desc limit 1)"
+        )
+    point_at(copy)
+    app = open_page("Artists & genres")
+    assert_clean(app, "Artists & genres")
+    by_parent = copy.query(PLAYS_BY_PARENT)
+    plays, without = sum(row[1] for row in by_parent), sum(row[1] for row in by_parent if row[0] is None)
+    ms, ms_without = sum(row[2] for row in by_parent), sum(row[2] for row in by_parent if row[0] is None)
+    assert 0 < without < plays
+    (caption,) = [item.value for item in app.caption if "have no genre" in item.value]
+    shares = f"{100 * without / plays:.0f}% of this period's plays ({100 * ms_without / ms:.0f}% of the listening time)"
+    assert caption.startswith(shares)
+    assert charts(app) >= 2, "the parents that have plays are still charted"
+
+    app.segmented_control(key="genre_weight").set_value("Liked songs").run()
+    assert_clean(app, "Artists & genres")
+    liked, liked_without = copy.query(
+        "select count(*), count(*) filter (where g.artist_id is null) from spotify.saved_tracks s "
+        "left join spotify.tracks t using (track_id) "
+        "left join spotify.artist_parent_genres g on g.artist_id = t.primary_artist_id and g.is_primary"
+    )[0]
+    captions = [item.value for item in app.caption if "have no genre" in item.value]
+    if liked_without:
+        (caption,) = captions
+        assert caption.startswith(f"{100 * liked_without / liked:.0f}% of the liked songs")
+    else:
+        assert not captions
 
 
 def test_artists_page_explains_missing_popularity(development_warehouse: Warehouse, point_at) -> None:

@@ -40,6 +40,7 @@ def sample_params(database: Warehouse) -> dict[str, Any]:
         "from_at": dt.datetime(2000, 1, 1, tzinfo=UTC),
         "to_at": dt.datetime(2100, 1, 1, tzinfo=UTC),
         "snapshot_from_at": dt.datetime(2000, 1, 1, tzinfo=UTC),
+        "history_start_at": dt.datetime(2000, 1, 1, tzinfo=UTC),
         "top_n": 10,
     }
 
