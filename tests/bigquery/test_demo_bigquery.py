@@ -336,7 +336,8 @@ def test_a_second_demo_and_an_import_for_a_second_listener_build_incrementally(
        incremental models run their incremental path on the emulator (recently_played's merge; listening_history
        replaces those days' partitions, where DuckDB deletes and inserts them).
 
-    Then both warehouses hold the same listening history, the first account's plays are untouched, the run log
+    Then both warehouses hold the same listening history (and play lengths and sessions, whose incremental paths run
+    too: partition overwrite, MERGE and the sessions' post-hook), the first account's plays are untouched, the run log
     `pipeline_runs` gains the second demo, and every other final table is as it was (users gains the new account)."""
     assert bigquery_demo.exit_code == 0, bigquery_demo.output
     before = bigquery_tables(bigquery_emulator, MARTS)
@@ -362,12 +363,17 @@ def test_a_second_demo_and_an_import_for_a_second_listener_build_incrementally(
     assert all(row in runs_after for row in runs_before), "earlier runs are kept as they were"
     users_before, users_after = before.pop("users")[1], after.pop("users")[1]
     assert set(users_before) < set(users_after), "the second listener is a known account"
-    history_before, history_after = before.pop("listening_history"), after.pop("listening_history")
+    # The plays and what is made of them per play: the second listener's rows are added, the first's untouched.
+    plays_tables = ("listening_history", "play_lengths", "listening_sessions")
+    plays_before = {table: before.pop(table) for table in plays_tables}
+    plays_after = {table: after.pop(table) for table in plays_tables}
     assert after == before
 
-    columns, rows = duckdb_tables(duckdb_demo, MARTS)["listening_history"]
-    assert history_after == (columns, rows)
-    user = columns.index("user_id")
-    first_account = list(history_before[1])
-    assert {row[user] for row in rows} == {first_account[0][user], "second-listener"}
-    assert [row for row in rows if row[user] != "second-listener"] == first_account
+    on_duckdb_tables = duckdb_tables(duckdb_demo, MARTS)
+    for table in plays_tables:
+        columns, rows = on_duckdb_tables[table]
+        assert plays_after[table] == (columns, rows), table
+        user = columns.index("user_id")
+        first_account = list(plays_before[table][1])
+        assert {row[user] for row in rows} == {first_account[0][user], "second-listener"}, table
+        assert [row for row in rows if row[user] != "second-listener"] == first_account, table
