@@ -37,6 +37,15 @@ PAGES = {
     "Data health": "app_pages/data_health.py",
 }
 COLD_SECONDS, WARM_SECONDS = 3.0, 1.0
+LISTENER = "bench-listener"
+"""The account whose history big_warehouse.py imports (the warehouse also holds the API run's account, with its
+50 plays, which the dashboard would show first): every page is timed for it, chosen in the sidebar."""
+
+
+def open_for_the_listener(app: object) -> None:
+    """The app as a browser opens it (the router renders the default page, untimed), the big account chosen."""
+    app.run()
+    app.selectbox(key="account").set_value(LISTENER).run()
 
 
 def render_times(database: Path) -> dict[str, tuple[float, float, str]]:
@@ -49,7 +58,7 @@ def render_times(database: Path) -> dict[str, tuple[float, float, str]]:
     times = {}
     for title, page in PAGES.items():
         app = AppTest.from_file(str(APP), default_timeout=120)
-        app.run()
+        open_for_the_listener(app)
         st.cache_data.clear()
         st.cache_resource.clear()
         started = time.perf_counter()
@@ -70,7 +79,7 @@ def wrapped_times(database: Path) -> tuple[float, float, float, str]:
 
     os.environ["SPOTIFY_DUCKDB"] = str(database)
     app = AppTest.from_file(str(APP), default_timeout=120)
-    app.run()
+    open_for_the_listener(app)
     app.switch_page(PAGES["Wrapped"]).run()
     st.cache_data.clear()
     st.cache_resource.clear()
@@ -81,15 +90,17 @@ def wrapped_times(database: Path) -> tuple[float, float, float, str]:
     app.run()
     warm = time.perf_counter() - started
     problems = [str(e.value) for e in app.exception] + [str(e.value) for e in app.error]
+    shown = {item.label: item.value for item in app.metric}.get("Plays", "no plays shown")
+    problems += [] if shown.replace(",", "").isdigit() else [shown]
     command = [sys.executable, "pipeline.py", "wrapped", "--from", "2006-01-01", "--to", "2030-12-31",
-               "--format", "json", "--tz", "UTC"]  # fmt: skip
+               "--format", "json", "--tz", "UTC", "--user-id", LISTENER]  # fmt: skip
     env = {**os.environ, "SPOTIFY_DUCKDB": str(database)}
     started = time.perf_counter()
     completed = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
     command_seconds = time.perf_counter() - started
     if completed.returncode != 0:
         problems.append(completed.stderr.strip()[-200:])
-    return cold, warm, command_seconds, "; ".join(problems)[:200]
+    return cold, warm, command_seconds, "; ".join(problems)[:200] or f"the recap shows {shown} plays"
 
 
 def _warehouse(plays: int, folder: Path) -> Path:
@@ -118,7 +129,7 @@ def run(quick: bool) -> list[Row]:
                         target_op="<=", target_value=1, bound_label="target", note=note))  # fmt: skip
         rows.append(Row("dashboard", f"{plays:,} plays: {title}, warm", warm, WARM_SECONDS, unit="s",
                         target_op="<=", target_value=1, bound_label="target", note=note))  # fmt: skip
-    note = f"the page showed: {recap_problem}" if recap_problem else ""
+    note = recap_problem
     metric = f"{plays:,} plays as one period: Wrapped"
     rows.append(Row("dashboard", f"{metric} page, cold", recap_cold, COLD_SECONDS, unit="s",
                     target_op="<=", target_value=1, bound_label="target", note=note))  # fmt: skip
