@@ -26,6 +26,9 @@ EXIT_OK, EXIT_INTERRUPTED = 0, 130
 COMMANDS = ("run", "demo", "costs", "import-export", "auth", "status", "wrapped")
 LOCKED_COMMANDS = ("run", "demo", "import-export", "auth")
 """Commands that write (the warehouse, dlt's state, the token cache): one process at a time (see run_lock)."""
+READ_ONLY_COMMANDS = ("wrapped",)
+"""Commands that read the final tables as the dashboard does: no lock, none of the pipeline's imports (dlt), their
+own messages and exit codes."""
 DEMO_PROFILES = (
     "small", "reference", "large", "library-10k", "empty", "no-playlists", "no-likes", "no-plays", "followed-only",
 )  # fmt: skip
@@ -198,6 +201,8 @@ def main(argv: list[str] | None = None) -> int:
 def run_command(args: argparse.Namespace) -> int:
     """The command, under the run lock when it writes. Every error a user can act on (spotify_source.errors'
     UserError) becomes its message and its documented exit code, here and nowhere else: no traceback."""
+    if args.command in READ_ONLY_COMMANDS:
+        return HANDLERS[args.command](args)
     from spotify_pipeline.run_lock import lock_path_for, run_lock
     from spotify_source.errors import UserError
 

@@ -19,7 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 HELP = "your recap of a year or any period (default: the last complete year): text, JSON or PNG"
-EXIT_UNAVAILABLE = 2
+EXIT_UNAVAILABLE, EXIT_INTERRUPTED = 2, 130
 
 
 class RecapUnavailable(Exception):
@@ -53,6 +53,9 @@ def run(args: argparse.Namespace) -> int:
     except RecapUnavailable as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_UNAVAILABLE
+    except KeyboardInterrupt:
+        print("Interrupted; nothing was written.", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 def machine_timezone(environ: Mapping[str, str] | None = None) -> str:

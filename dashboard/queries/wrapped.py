@@ -10,22 +10,21 @@ from __future__ import annotations
 
 from dashboard.queries.dialect import FINAL, Dialect
 from dashboard.queries.listening import PLAYS, TRACK_KEY
-from dashboard.queries.registry import HISTORY, limit_rows, query
+from dashboard.queries.registry import limit_rows, query
 
 # The music a play names: its track's primary artist when the track is known, else the name the export gave.
 ARTIST = "coalesce(t.primary_artist_name, p.artist_name)"
 
 
 def _recap_plays(d: Dialect) -> str:
-    """The period's plays with their length and whether they count (both tables pruned to the period)."""
+    """The period's plays with their length and whether they count: `play_lengths` carries what the recap groups
+    by, so it is read alone (pruned to the period) with the tracks beside it."""
     return f"""
         select
             p.play_id, p.played_at, p.content_type, p.track_id, p.track_name, p.artist_name, p.show_name,
             {ARTIST} as artist, t.primary_artist_id, {TRACK_KEY} as track_key,
-            coalesce(l.played_ms, 0) as played_ms, l.counts_as_play
-        from {d.table(FINAL, HISTORY)} as p
-        inner join {d.table(FINAL, "play_lengths")} as l
-            on l.play_id = p.play_id and l.played_at >= @start_at and l.played_at < @end_at
+            coalesce(p.played_ms, 0) as played_ms, p.counts_as_play
+        from {d.table(FINAL, "play_lengths")} as p
         left join {d.table(FINAL, "tracks")} as t on t.track_id = p.track_id
         where {PLAYS}"""
 
@@ -152,12 +151,10 @@ def recap_new_artists(d: Dialect) -> str:
     return f"""
     with artists as (
         select {ARTIST} as artist, min(p.played_at) as first_played_at, max(p.played_at) as last_played_at
-        from {d.table(FINAL, HISTORY)} as p
-        inner join {d.table(FINAL, "play_lengths")} as l
-            on l.play_id = p.play_id and l.played_at >= @history_start_at and l.played_at < @end_at
+        from {d.table(FINAL, "play_lengths")} as p
         left join {d.table(FINAL, "tracks")} as t on t.track_id = p.track_id
         where p.user_id = @user_id and p.played_at >= @history_start_at and p.played_at < @end_at
-            and p.content_type = 'track' and l.counts_as_play
+            and p.content_type = 'track' and p.counts_as_play
         group by {ARTIST}
     )
     select

@@ -72,11 +72,10 @@ plays as (
         lengths.counts_as_play,
         lengths.source_load_id,
         case
-            when history.content_type = 'track' then coalesce(tracks.primary_artist_name, history.artist_name)
+            when lengths.content_type = 'track' then coalesce(tracks.primary_artist_name, lengths.artist_name)
         end as artist_name
     from {{ ref('play_lengths') }} as lengths
-    inner join {{ ref('listening_history') }} as history on history.play_id = lengths.play_id
-    left join {{ ref('tracks') }} as tracks on tracks.track_id = history.track_id
+    left join {{ ref('tracks') }} as tracks on tracks.track_id = lengths.track_id
     {% if is_incremental() %}
     inner join scopes
         on scopes.user_id = lengths.user_id

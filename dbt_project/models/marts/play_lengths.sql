@@ -1,6 +1,7 @@
 {#-
     How long each play of listening_history lasted, and whether it counts as a play: the one rule the Wrapped recap,
-    the Listening page and listening_sessions share.
+    the Listening page and listening_sessions share. It repeats what the recap groups by (content type, track, the
+    names), so the recap and the sessions read this table alone instead of joining it back to listening_history.
 
     - `played_ms`: the export's `ms_played` where a play has it (`length_rule = 'measured'`). A play only the API saw
       has no measured length: it gets the track's length, capped by the time since the user's previous play ended
@@ -63,7 +64,9 @@ days_in_scope as (
 {% endif %}
 
 history as (
-    select play_id, user_id, played_at, played_date, track_id, ms_played, source_load_id
+    select
+        play_id, user_id, played_at, played_date, content_type, track_id, track_name, artist_name, show_name,
+        ms_played, source_load_id
     from {{ ref('listening_history') }}
     {% if is_incremental() %}
     where played_date in (select day from days_in_scope)
@@ -84,6 +87,11 @@ measured as (
         with_previous.user_id,
         with_previous.played_at,
         with_previous.played_date,
+        with_previous.content_type,
+        with_previous.track_id,
+        with_previous.track_name,
+        with_previous.artist_name,
+        with_previous.show_name,
         with_previous.source_load_id,
         with_previous.previous_load_id,
         with_previous.ms_played,
@@ -119,6 +127,11 @@ select
     played_at,
     {{ minus_milliseconds('played_at', 'cast(coalesce(played_ms, 0) as ' ~ integer ~ ')') }} as started_at,
     played_date,
+    content_type,
+    track_id,
+    track_name,
+    artist_name,
+    show_name,
     cast(played_ms as {{ integer }}) as played_ms,
     length_rule,
     coalesce(played_ms >= {{ var('counted_play_min_seconds') }} * 1000, false) as counts_as_play,
