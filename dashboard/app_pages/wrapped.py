@@ -102,30 +102,22 @@ new.metric(
     + (" Not given: your history starts within this period." if share is None else ""),
 )  # fmt: skip
 
+PLAYS = st.column_config.NumberColumn("Plays", format="%d")
+MINUTES = st.column_config.NumberColumn("Minutes", format="%.0f")
+
+
+def ranked(rows: list[dict[str, Any]], **columns: Any) -> None:
+    """One of the recap's top lists as a table (`columns`: how each column is titled)."""
+    st.dataframe(pd.DataFrame(rows), hide_index=True, column_config=columns)
+
+
 artists_column, tracks_column = st.columns(2, gap="large")
 with artists_column:
     ui.section("Top artists", "By minutes of music.")
-    st.dataframe(
-        pd.DataFrame(result["top_artists"]),
-        hide_index=True,
-        column_config={
-            "name": "Artist",
-            "plays": st.column_config.NumberColumn("Plays", format="%d"),
-            "minutes": st.column_config.NumberColumn("Minutes", format="%.0f"),
-        },
-    )
+    ranked(result["top_artists"], name="Artist", plays=PLAYS, minutes=MINUTES)
 with tracks_column:
     ui.section("Top tracks", "By plays.")
-    st.dataframe(
-        pd.DataFrame(result["top_tracks"]),
-        hide_index=True,
-        column_config={
-            "name": "Track",
-            "artist": "Artist",
-            "plays": st.column_config.NumberColumn("Plays", format="%d"),
-            "minutes": st.column_config.NumberColumn("Minutes", format="%.0f"),
-        },
-    )
+    ranked(result["top_tracks"], name="Track", artist="Artist", plays=PLAYS, minutes=MINUTES)
 
 genres_column, podcasts_column = st.columns(2, gap="large")
 with genres_column:
@@ -133,11 +125,7 @@ with genres_column:
     coverage = result["genre_coverage"]
     music = coverage["minutes_with_genre"] + coverage["minutes_without_genre"]
     if result["top_genres"]:
-        st.dataframe(
-            pd.DataFrame(result["top_genres"]),
-            hide_index=True,
-            column_config={"name": "Genre", "minutes": st.column_config.NumberColumn("Minutes", format="%.0f")},
-        )
+        ranked(result["top_genres"], name="Genre", minutes=MINUTES)
     if coverage["minutes_without_genre"]:
         st.caption(
             f"{ui.percent(coverage['minutes_without_genre'], music)} of the music ("
@@ -148,11 +136,7 @@ with genres_column:
 with podcasts_column:
     ui.section("Top podcasts", "By minutes.")
     if result["top_podcasts"]:
-        st.dataframe(
-            pd.DataFrame(result["top_podcasts"]),
-            hide_index=True,
-            column_config={"name": "Show", "minutes": st.column_config.NumberColumn("Minutes", format="%.0f")},
-        )
+        ranked(result["top_podcasts"], name="Show", minutes=MINUTES)
     else:
         ui.empty("No podcasts in this period.")
 
