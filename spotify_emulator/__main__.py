@@ -21,7 +21,7 @@ from spotify_emulator.clock import CLOCKS, make_clock
 from spotify_emulator.faults import CORRUPT_KINDS, FaultSettings
 from spotify_emulator.profiles import PROFILES
 from spotify_emulator.server import EmulatorServer
-from spotify_emulator.state import MODES, EmulatorSettings
+from spotify_emulator.state import MAX_ACCOUNTS, MODES, EmulatorSettings
 
 
 def _moment(text: str) -> datetime:
@@ -36,6 +36,20 @@ def _rate(text: str) -> float:
     return value
 
 
+def _account_count(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= MAX_ACCOUNTS:
+        raise argparse.ArgumentTypeError(f"a household has 1 to {MAX_ACCOUNTS} accounts")
+    return value
+
+
+def _index(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("an account index is 0 or more")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m spotify_emulator", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -46,6 +60,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--profile", choices=sorted(PROFILES), default="reference")
     serve.add_argument("--mode", choices=MODES, default="extended", help="app tier to play")
     serve.add_argument("--history-end", type=_moment, default=None, help="when the generated history ends (ISO-8601)")
+    serve.add_argument(
+        "--accounts", type=_account_count, default=1,
+        help="serve a household of N accounts (login with /authorize?emulator_account=I); account I is seed+I's "
+        "library over seed's catalogue (default 1)",
+    )  # fmt: skip
     serve.add_argument(
         "--clock", choices=CLOCKS, default="system",
         help="what tokens and rate windows are measured by: system (wall clock), manual (stands still until "
@@ -86,6 +105,10 @@ def build_parser() -> argparse.ArgumentParser:
     faults.add_argument("--rate-503", type=_rate, default=0.0)
     faults.add_argument("--rate-drop", type=_rate, default=0.0, help="probability of closing the connection")
     faults.add_argument("--fault-seed", type=int, default=0)
+    faults.add_argument(
+        "--fault-account", action="append", type=_index, default=None, metavar="I",
+        help="inject faults only into requests of this account's tokens (repeatable; default: every account)",
+    )  # fmt: skip
     faults.add_argument("--corrupt-rate", type=_rate, default=0.0, help="probability of corrupting a 200 answer")
     faults.add_argument("--corrupt-kind", choices=CORRUPT_KINDS, default="mixed", help="how (default: mixed)")
     faults.add_argument(
@@ -102,6 +125,10 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--kind", choices=("extended", "account", "bulk"), default="extended")
     export.add_argument("--seed", type=int, default=0, help="library seed (bulk: generator seed)")
     export.add_argument("--profile", choices=sorted(PROFILES), default="reference")
+    export.add_argument(
+        "--account", type=_index, default=0, metavar="I",
+        help="extended/account: export account I of the household of --seed (the library of seed+I; default 0)",
+    )  # fmt: skip
     export.add_argument("--out", type=Path, required=True, help="folder to write into (or a .zip path with --zip)")
     export.add_argument("--zip", action="store_true", help="write my_spotify_data.zip as Spotify sends it")
     export.add_argument("--plays", type=int, default=500_000, help="bulk: number of plays (default 500,000)")
@@ -123,10 +150,10 @@ def export_command(args: argparse.Namespace) -> int:
     if args.kind == "bulk":
         path = write_bulk_extended_history(args.out, plays=args.plays, seed=args.seed, packaging=packaging)
     elif args.kind == "account":
-        library = generate(args.seed, args.profile)
+        library = generate(args.seed + args.account, args.profile, catalog_seed=args.seed)
         path = write_account_export(library, args.out, packaging=packaging, legacy=args.legacy, **window)
     else:
-        library = generate(args.seed, args.profile)
+        library = generate(args.seed + args.account, args.profile, catalog_seed=args.seed)
         path = write_extended_export(
             library, args.out, packaging=packaging, field_version=args.field_version, quirks=not args.no_quirks,
             **window,
@@ -140,6 +167,7 @@ def settings_from(args: argparse.Namespace) -> EmulatorSettings:
         seed=args.seed,
         profile=args.profile,
         mode=args.mode,
+        account_count=args.accounts,
         accounts=AccountSettings(
             client_id=args.client_id,
             client_secret=args.client_secret,
@@ -166,6 +194,7 @@ def settings_from(args: argparse.Namespace) -> EmulatorSettings:
             corrupt_field=args.corrupt_field,
             unexpected_values=args.unexpected_values,
             seed=args.fault_seed,
+            accounts=sorted(set(args.fault_account)) if args.fault_account else None,
         ),
     )
     if args.history_end is not None:

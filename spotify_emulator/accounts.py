@@ -3,6 +3,9 @@
 It behaves like accounts.spotify.com for one registered app: authorization codes with PKCE (S256) or the client
 secret, refresh tokens that may rotate, expire after a configurable age (Spotify: 6 months) or be revoked, and
 access tokens with a configurable lifetime so tests can make them expire in the middle of a run.
+
+Emulator-only: one app, several users (a household). `/authorize?emulator_account=I` logs in as account I, and
+every code and token issued from that login carries the index, so the Web API knows whose library to answer from.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ KNOWN_SCOPES = frozenset(
     }
 )
 CODE_LIFETIME_SECONDS = 600
+_ACCOUNT_PROBLEM = "emulator_account must be an account index from 0 to {}"
 
 
 @dataclass
@@ -67,6 +71,7 @@ class _Code:
     scopes: tuple[str, ...]
     challenge: str | None
     issued: float
+    account: int = 0
 
 
 @dataclass
@@ -76,6 +81,7 @@ class _RefreshToken:
     pkce: bool
     login_time: float
     revoked: bool = False
+    account: int = 0
 
 
 @dataclass
@@ -85,6 +91,8 @@ class AccessToken:
     expires: float
     uses: int = 0
     """Web API requests it authorised (`AccountSettings.access_token_uses`)."""
+    account: int = 0
+    """Whose library the Web API answers this token from: the account of the login it descends from."""
 
 
 @dataclass
@@ -98,19 +106,23 @@ class TokenStore:
     lock: threading.Lock = field(default_factory=threading.Lock)
     clock: Clock = field(default_factory=Clock)
     """What token lifetimes and code ages are measured by; tests advance it instead of sleeping."""
+    account_count: int = 1
+    """How many accounts may log in (`/authorize?emulator_account=0..account_count-1`)."""
 
-    def issue(self, client_id: str, scopes: tuple[str, ...], pkce: bool, login_time: float) -> dict[str, object]:
+    def issue(
+        self, client_id: str, scopes: tuple[str, ...], pkce: bool, login_time: float, account: int = 0
+    ) -> dict[str, object]:
         """A new access and refresh token pair, as the token endpoint answers a code exchange."""
         refresh = secrets.token_urlsafe(48)
-        self.refresh_tokens[refresh] = _RefreshToken(client_id, scopes, pkce, login_time)
-        payload = self._access(client_id, scopes)
+        self.refresh_tokens[refresh] = _RefreshToken(client_id, scopes, pkce, login_time, account=account)
+        payload = self._access(client_id, scopes, account)
         payload["refresh_token"] = refresh
         return payload
 
-    def _access(self, client_id: str, scopes: tuple[str, ...]) -> dict[str, object]:
+    def _access(self, client_id: str, scopes: tuple[str, ...], account: int = 0) -> dict[str, object]:
         token = secrets.token_urlsafe(64)
         lifetime = self.settings.access_token_lifetime
-        self.access_tokens[token] = AccessToken(client_id, scopes, self.clock.now() + lifetime)
+        self.access_tokens[token] = AccessToken(client_id, scopes, self.clock.now() + lifetime, account=account)
         return {
             "access_token": token,
             "token_type": "Bearer",
@@ -118,17 +130,31 @@ class TokenStore:
             "expires_in": int(lifetime),
         }
 
-    def revoke_refresh_tokens(self) -> int:
+    def revoke_refresh_tokens(self, account: int | None = None) -> int:
+        """Revoke the refresh tokens of `account` (None: of every account); how many there were."""
         with self.lock:
-            for token in self.refresh_tokens.values():
+            chosen = [t for t in self.refresh_tokens.values() if account is None or t.account == account]
+            for token in chosen:
                 token.revoked = True
-            return len(self.refresh_tokens)
+            return len(chosen)
 
-    def expire_access_tokens(self) -> int:
+    def expire_access_tokens(self, account: int | None = None) -> int:
+        """Expire the access tokens of `account` (None: of every account); how many there were."""
         with self.lock:
-            for token in self.access_tokens.values():
+            chosen = [t for t in self.access_tokens.values() if account is None or t.account == account]
+            for token in chosen:
                 token.expires = 0.0
-            return len(self.access_tokens)
+            return len(chosen)
+
+    def account_of(self, request: Request) -> int | None:
+        """The account of the request's bearer token, or None (no token, unknown token), without counting a use:
+        faults are scoped by account before the bearer check that counts it."""
+        header = request.header("authorization") or ""
+        if not header.lower().startswith("bearer "):
+            return None
+        with self.lock:
+            access = self.access_tokens.get(header[7:].strip())
+        return None if access is None else access.account
 
 
 def _redirect_problem(redirect_uri: str) -> str | None:
@@ -148,6 +174,16 @@ def _redirect_problem(redirect_uri: str) -> str | None:
 
 def _with_query(uri: str, params: dict[str, str]) -> str:
     return f"{uri}{'&' if '?' in uri else '?'}{urlencode(params)}"
+
+
+def _login_account(store: TokenStore, raw: str | None) -> int | None:
+    """The emulator-only `emulator_account` of an authorize request (absent: 0), or None if it names no account."""
+    if raw is None:
+        return 0
+    if not raw.isdecimal():  # also refuses "-1", " 1" and "1.0": an index is written as digits only
+        return None
+    index = int(raw)
+    return index if index < store.account_count else None
 
 
 def authorize(store: TokenStore, request: Request) -> Response:
@@ -173,11 +209,16 @@ def authorize(store: TokenStore, request: Request) -> Response:
     challenge = query.get("code_challenge")
     if challenge is not None and query.get("code_challenge_method") != "S256":
         return Response(302, headers={"Location": _with_query(redirect_uri, {"error": "invalid_request", **back})})
+    account = _login_account(store, query.get("emulator_account"))
+    if account is None:
+        # Refused like any other bad parameter, plus a description, since no real Spotify would explain it.
+        described = {"error": "invalid_request", "error_description": _ACCOUNT_PROBLEM.format(store.account_count - 1)}
+        return Response(302, headers={"Location": _with_query(redirect_uri, {**described, **back})})
     if settings.consent == "deny":
         return Response(302, headers={"Location": _with_query(redirect_uri, {"error": "access_denied", **back})})
     code = secrets.token_urlsafe(32)
     with store.lock:
-        store.codes[code] = _Code(settings.client_id, redirect_uri, scopes, challenge, store.clock.now())
+        store.codes[code] = _Code(settings.client_id, redirect_uri, scopes, challenge, store.clock.now(), account)
     return Response(302, headers={"Location": _with_query(redirect_uri, {"code": code, **back})})
 
 
@@ -231,7 +272,9 @@ def _exchange_code(store: TokenStore, form: dict[str, str], secret_ok: bool) -> 
             return oauth_error(400, "invalid_grant", "code_verifier was incorrect")
     elif not secret_ok:
         return oauth_error(400, "invalid_client", "Invalid client secret")
-    payload = store.issue(code.client_id, code.scopes, pkce=code.challenge is not None, login_time=store.clock.now())
+    payload = store.issue(
+        code.client_id, code.scopes, pkce=code.challenge is not None, login_time=store.clock.now(), account=code.account
+    )
     return json_response(200, payload)
 
 
@@ -245,11 +288,13 @@ def _refresh(store: TokenStore, form: dict[str, str], secret_ok: bool) -> Respon
     if not record.pkce and not secret_ok:
         return oauth_error(400, "invalid_client", "Invalid client secret")
     rotation = store.settings.refresh_rotation
-    payload = store._access(record.client_id, record.scopes)
+    payload = store._access(record.client_id, record.scopes, record.account)
     if rotation == "always" or (rotation == "pkce" and record.pkce):
         record.revoked = True
         fresh = secrets.token_urlsafe(48)
-        store.refresh_tokens[fresh] = _RefreshToken(record.client_id, record.scopes, record.pkce, record.login_time)
+        store.refresh_tokens[fresh] = _RefreshToken(
+            record.client_id, record.scopes, record.pkce, record.login_time, account=record.account
+        )
         payload["refresh_token"] = fresh
     return json_response(200, payload)
 

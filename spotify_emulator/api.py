@@ -2,7 +2,8 @@
 
 Each handler reads the library under the state's lock and answers through the serializers; tier differences
 (403 on batch endpoints, audio features, other people's playlist items and the old `/tracks` name) are decided
-here, in one place per endpoint.
+here, in one place per endpoint. The `/me` and playlist handlers read the library of the request's account (its
+access token's, `_mine`); the catalogue handlers read the catalogue every account shares (`state.catalog`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from spotify_emulator import serializers as ser
 from spotify_emulator.http import Request, Response, api_error, json_response
-from spotify_emulator.model import Play, SavedTrack, iso
+from spotify_emulator.model import Library, Play, SavedTrack, iso
 from spotify_emulator.paging import BadRequest, cursor_page, offset_page, parse_limit, parse_offset
 
 if TYPE_CHECKING:
@@ -41,13 +42,18 @@ def _forbidden(empty: bool = False) -> Response:
     return Response(403, b"") if empty else api_error(403, "Forbidden")
 
 
+def _mine(state: EmulatorState, request: Request) -> Library:
+    """The library of the account the request's access token belongs to."""
+    return state.library_of(request.account)
+
+
 def me(state: EmulatorState, request: Request) -> Response:
-    return json_response(200, ser.private_user(state.render, state.library.user))
+    return json_response(200, ser.private_user(state.render, _mine(state, request).user))
 
 
 def my_playlists(state: EmulatorState, request: Request) -> Response:
     limit, offset = parse_limit(request.query, 50), parse_offset(request.query)
-    render, library = state.render, state.library
+    render, library = state.render, _mine(state, request)
     listing = library.playlist_listing()
 
     def one(playlist: Any) -> Any:
@@ -57,7 +63,7 @@ def my_playlists(state: EmulatorState, request: Request) -> Response:
 
 
 def _playlist_entries(state: EmulatorState, request: Request, old_endpoint: bool) -> Response:
-    render, library = state.render, state.library
+    render, library = state.render, _mine(state, request)
     playlist = library.playlist(request.params["playlist_id"])
     if playlist is None:
         return api_error(404, "Resource not found")
@@ -85,7 +91,7 @@ def playlist_tracks(state: EmulatorState, request: Request) -> Response:
 
 
 def recently_played(state: EmulatorState, request: Request) -> Response:
-    render, library = state.render, state.library
+    render, library = state.render, _mine(state, request)
 
     def one(play: Play) -> dict[str, Any]:
         context = None
@@ -115,7 +121,7 @@ def recently_played(state: EmulatorState, request: Request) -> Response:
 
 
 def top(state: EmulatorState, request: Request) -> Response:
-    render, library = state.render, state.library
+    render, library = state.render, _mine(state, request)
     kind = request.params["kind"]
     time_range = request.query.get("time_range", "medium_term")
     if time_range not in TIME_RANGES:
@@ -138,7 +144,7 @@ def top(state: EmulatorState, request: Request) -> Response:
 
 
 def saved_tracks(state: EmulatorState, request: Request) -> Response:
-    render, library = state.render, state.library
+    render, library = state.render, _mine(state, request)
     limit, offset = parse_limit(request.query, 50), parse_offset(request.query)
 
     def one(saved: SavedTrack) -> dict[str, Any]:
@@ -151,7 +157,7 @@ def saved_tracks(state: EmulatorState, request: Request) -> Response:
 
 
 def several_tracks(state: EmulatorState, request: Request) -> Response:
-    render, library = state.render, state.library
+    render, library = state.render, state.catalog
     if not render.extended:
         return _forbidden()
     ids = _ids(request, 50)
@@ -160,7 +166,7 @@ def several_tracks(state: EmulatorState, request: Request) -> Response:
 
 
 def one_track(state: EmulatorState, request: Request) -> Response:
-    render, library = state.render, state.library
+    render, library = state.render, state.catalog
     track_id = request.params["id"]
     if not _ID.match(track_id):
         return api_error(400, "Invalid base62 id")
@@ -170,7 +176,7 @@ def one_track(state: EmulatorState, request: Request) -> Response:
 
 
 def several_artists(state: EmulatorState, request: Request) -> Response:
-    render, library = state.render, state.library
+    render, library = state.render, state.catalog
     if not render.extended:
         return _forbidden()
     ids = _ids(request, 50)
@@ -179,7 +185,7 @@ def several_artists(state: EmulatorState, request: Request) -> Response:
 
 
 def one_artist(state: EmulatorState, request: Request) -> Response:
-    render, library = state.render, state.library
+    render, library = state.render, state.catalog
     artist_id = request.params["id"]
     if not _ID.match(artist_id):
         return api_error(400, "Invalid base62 id")
@@ -189,7 +195,7 @@ def one_artist(state: EmulatorState, request: Request) -> Response:
 
 
 def several_audio_features(state: EmulatorState, request: Request) -> Response:
-    render, library = state.render, state.library
+    render, library = state.render, state.catalog
     if not render.extended:
         return _forbidden(empty=True)
     ids = _ids(request, 100)

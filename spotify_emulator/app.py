@@ -90,11 +90,13 @@ class EmulatorApp:
         try:
             for trigger in state.triggers.due():
                 self._fire(trigger)
+            # Faults scoped to accounts (`FaultSettings.accounts`) spare the others' requests entirely.
+            faulty = state.settings.faults.applies_to(state.tokens.account_of(request))
             latency = state.settings.faults.latency_ms
-            if latency > 0:
+            if faulty and latency > 0:
                 time.sleep(latency / 1000)
             request_key = f"{request.method} {request.path}?{request.raw_query}"
-            fault = state.faults.decide(request_key)
+            fault = state.faults.decide(request_key) if faulty else None
             if fault is not None:
                 response = _fault_response(fault)
             elif route is None:
@@ -107,8 +109,10 @@ class EmulatorApp:
                 elif route.scope and route.scope not in access.scopes:
                     response = api_error(403, "Insufficient client scope")
                 else:
-                    answer = self._unexpected(self._run(route, request), endpoint)
-                    response = self._corrupted(answer, endpoint, request_key)
+                    request.account = access.account
+                    response = self._run(route, request)
+                    if faulty:
+                        response = self._corrupted(self._unexpected(response, endpoint), endpoint, request_key)
         finally:
             state.stats.leave()
         status = "dropped" if response.drop else response.status

@@ -3,6 +3,10 @@
 Not part of Spotify: request counts, the ground truth, fault and token settings, and mutations of the library
 (new plays, an edited playlist, new liked songs, un-liked songs, a deleted or unfollowed playlist) so
 incremental runs can be tested.
+
+Endpoints about one account's data take `account` (an index; default 0) in the query string or, for POST, in the
+JSON body, read by `_account` alone: the same spelling works everywhere, and a scheduled change (`after-requests`,
+which posts a body) can name an account too.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from spotify_emulator import mutations
+from spotify_emulator.faults import account_list
 from spotify_emulator.ground_truth import ground_truth
 from spotify_emulator.http import Request, Response, json_response
 from spotify_emulator.model import iso
@@ -18,7 +23,9 @@ from spotify_emulator.serializers import image_colour
 from spotify_emulator.state import MODES
 
 if TYPE_CHECKING:
+    from spotify_emulator.model import Library
     from spotify_emulator.state import EmulatorState
+
 
 def _optional_int(value: Any) -> int | None:
     return None if value is None else int(value)
@@ -37,6 +44,35 @@ def _bad(message: str) -> Response:
     return json_response(400, {"error": message})
 
 
+def _account(state: EmulatorState, request: Request, default: int | None = 0) -> int | None:
+    """The `account` a control request names, from the query string or the JSON body, checked against the
+    household; `default` when it names none. Both places naming different accounts is an error, not a guess."""
+    named: set[int] = set()
+    raw = request.query.get("account")
+    if raw is not None:
+        if not raw.isdecimal():
+            raise ValueError(f"account must be an account index, got {raw!r}")
+        named.add(int(raw))
+    body = request.json() if request.method == "POST" else {}
+    if body.get("account") is not None:
+        value = body["account"]
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"account must be an account index, got {value!r}")
+        named.add(value)
+    if len(named) > 1:
+        raise ValueError("account given twice, as two different accounts")
+    if not named:
+        return default
+    account = named.pop()
+    state.library_of(account)  # raises ValueError for an index outside the household
+    return account
+
+
+def _library(state: EmulatorState, request: Request) -> Library:
+    """The library of the account the control request names (default: account 0)."""
+    return state.library_of(_account(state, request) or 0)
+
+
 def health(state: EmulatorState, request: Request) -> Response:
     s = state.settings
     return json_response(200, {"status": "ok", "seed": s.seed, "profile": s.profile, "mode": s.mode})
@@ -53,8 +89,13 @@ def reset_stats(state: EmulatorState, request: Request) -> Response:
 
 
 def truth(state: EmulatorState, request: Request) -> Response:
+    """`?account=i`: account i's library (default 0); the catalogue parts are the same for every account."""
+    try:
+        library = _library(state, request)
+    except ValueError as exc:
+        return _bad(str(exc))
     with state.lock:
-        return json_response(200, ground_truth(state.library, state.settings.mode))
+        return json_response(200, ground_truth(library, state.settings.mode))
 
 
 def get_faults(state: EmulatorState, request: Request) -> Response:
@@ -63,7 +104,11 @@ def get_faults(state: EmulatorState, request: Request) -> Response:
 
 def set_faults(state: EmulatorState, request: Request) -> Response:
     try:
-        state.settings.faults.update(request.json())
+        changes = request.json()
+        # Checked before anything changes: faults scoped to an account that does not exist would hit nobody.
+        for account in account_list(changes.get("accounts")) or []:
+            state.library_of(account)
+        state.settings.faults.update(changes)
     except (ValueError, TypeError) as exc:
         return _bad(str(exc))
     return json_response(200, state.settings.faults.as_dict())
@@ -135,18 +180,29 @@ def clear_triggers(state: EmulatorState, request: Request) -> Response:
 
 
 def revoke_refresh_tokens(state: EmulatorState, request: Request) -> Response:
-    return json_response(200, {"revoked": state.tokens.revoke_refresh_tokens()})
+    """`account` given: only that account's refresh tokens; none: every account's (a single account's behaviour)."""
+    try:
+        account = _account(state, request, default=None)
+    except ValueError as exc:
+        return _bad(str(exc))
+    return json_response(200, {"revoked": state.tokens.revoke_refresh_tokens(account)})
 
 
 def expire_access_tokens(state: EmulatorState, request: Request) -> Response:
-    return json_response(200, {"expired": state.tokens.expire_access_tokens()})
+    """`account` given: only that account's access tokens; none: every account's."""
+    try:
+        account = _account(state, request, default=None)
+    except ValueError as exc:
+        return _bad(str(exc))
+    return json_response(200, {"expired": state.tokens.expire_access_tokens(account)})
 
 
 def add_plays(state: EmulatorState, request: Request) -> Response:
     body = request.json()
     with state.lock:
         try:
-            added = mutations.add_plays(state.library, int(body.get("count", 10)), body.get("context_playlist"))
+            library = _library(state, request)
+            added = mutations.add_plays(library, int(body.get("count", 10)), body.get("context_playlist"))
         except (ValueError, TypeError) as exc:
             return _bad(str(exc))
     return json_response(200, {"added": [{"track_id": p.track_id, "played_at": p.played_at_iso} for p in added]})
@@ -157,7 +213,7 @@ def edit_playlist(state: EmulatorState, request: Request) -> Response:
     with state.lock:
         try:
             playlist = mutations.edit_playlist(
-                state.library, body.get("playlist_id"), int(body.get("add", 3)), int(body.get("remove", 2))
+                _library(state, request), body.get("playlist_id"), int(body.get("add", 3)), int(body.get("remove", 2))
             )
         except (ValueError, TypeError) as exc:
             return _bad(str(exc))
@@ -175,7 +231,7 @@ def add_saved_tracks(state: EmulatorState, request: Request) -> Response:
     body = request.json()
     with state.lock:
         try:
-            added = mutations.add_saved_tracks(state.library, int(body.get("count", 5)))
+            added = mutations.add_saved_tracks(_library(state, request), int(body.get("count", 5)))
         except (ValueError, TypeError) as exc:
             return _bad(str(exc))
     return json_response(200, {"added": [{"track_id": s.track_id, "added_at": iso(s.added_at)} for s in added]})
@@ -186,14 +242,15 @@ def remove_saved_tracks(state: EmulatorState, request: Request) -> Response:
     body = request.json()
     with state.lock:
         try:
+            library = _library(state, request)
             ids = body.get("track_ids")
             if ids is not None and (not isinstance(ids, list) or not all(isinstance(i, str) for i in ids)):
                 raise ValueError("track_ids must be a list of track ids")
             count = int(body["count"]) if body.get("count") is not None else None
-            removed = mutations.remove_saved_tracks(state.library, count, ids)
+            removed = mutations.remove_saved_tracks(library, count, ids)
         except (ValueError, TypeError) as exc:
             return _bad(str(exc))
-        return json_response(200, {"removed": [s.track_id for s in removed], "total": len(state.library.saved_tracks)})
+        return json_response(200, {"removed": [s.track_id for s in removed], "total": len(library.saved_tracks)})
 
 
 def remove_playlist(state: EmulatorState, request: Request) -> Response:
@@ -201,7 +258,7 @@ def remove_playlist(state: EmulatorState, request: Request) -> Response:
     body = request.json()
     with state.lock:
         try:
-            playlist, owned = mutations.remove_playlist(state.library, body.get("playlist_id"))
+            playlist, owned = mutations.remove_playlist(_library(state, request), body.get("playlist_id"))
         except (ValueError, TypeError) as exc:
             return _bad(str(exc))
     return json_response(200, {"playlist_id": playlist.id, "owned": owned})

@@ -58,6 +58,9 @@ class FaultSettings:
     """Send values outside Spotify's documented vocabularies and ranges (`spotify_emulator.unexpected`): album type
     `EP`, an unknown context type, popularity outside 0-100. Valid JSON of the right types, unlike `corrupt_*`."""
     seed: int = 0
+    accounts: list[int] | None = None
+    """Only requests whose access token belongs to one of these accounts meet any of the above (latency and the
+    rolling window included); other accounts are served clean. None: every request, whoever sends it."""
 
     def update(self, changes: dict[str, Any]) -> None:
         """Apply a partial update from the control endpoint, refusing unknown names and bad values."""
@@ -67,6 +70,8 @@ class FaultSettings:
                 raise ValueError(f"unknown fault setting {name!r}; known: {', '.join(sorted(known))}")
             if name == "rolling_limit":
                 value = None if value is None else int(value)
+            elif name == "accounts":
+                value = account_list(value)
             elif name == "corrupt_kind":
                 if value not in CORRUPT_KINDS:
                     raise ValueError(f"corrupt_kind must be one of {', '.join(CORRUPT_KINDS)}, got {value!r}")
@@ -93,6 +98,21 @@ class FaultSettings:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def applies_to(self, account: int | None) -> bool:
+        """Whether faults may hit a request of `account` (None: a request without a known token)."""
+        return self.accounts is None or account in self.accounts
+
+
+def account_list(value: Any) -> list[int] | None:
+    """`accounts` as the control endpoint takes it: null, or a list of account indexes (a bare index is a list of
+    one). Whether each exists is the state's to say; here only the shape is checked."""
+    if value is None:
+        return None
+    items = value if isinstance(value, list) else [value]
+    if any(isinstance(i, bool) or not isinstance(i, int) or i < 0 for i in items):
+        raise ValueError(f"accounts must be null or a list of account indexes, got {value!r}")
+    return sorted(set(items))
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,8 @@ class Request:
     body: bytes = b""
     params: dict[str, str] = field(default_factory=dict)
     """Path parameters captured by the route."""
+    account: int = 0
+    """The account a `/v1` request is answered for: its access token's, set by the app after the bearer check."""
 
     @property
     def query(self) -> dict[str, str]:

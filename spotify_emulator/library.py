@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from spotify_emulator import names
@@ -32,18 +33,65 @@ from spotify_emulator.playlist_builder import attach_contexts, make_playlists
 from spotify_emulator.profiles import Profile, resolve
 
 
-def generate(seed: int = 0, profile: str = "reference", history_end: datetime = DEFAULT_HISTORY_END) -> Library:
-    """Build the library for `seed` and `profile`; pure, so the same arguments give the same library."""
+@dataclass(frozen=True)
+class Catalog:
+    """Spotify's catalogue, which every account of a household shares: the same ids for the same songs."""
+
+    artists: dict[str, Artist]
+    albums: dict[str, Album]
+    tracks: dict[str, Track]
+    audio_features: dict[str, AudioFeatures]
+    shows: dict[str, Show]
+    episodes: dict[str, Episode]
+
+
+def generate(
+    seed: int = 0,
+    profile: str = "reference",
+    history_end: datetime = DEFAULT_HISTORY_END,
+    catalog_seed: int | None = None,
+) -> Library:
+    """Build the library for `seed` and `profile`; pure, so the same arguments give the same library.
+
+    `catalog_seed` (default: `seed`) draws the catalogue, so another account's library can be drawn over the same
+    artists and tracks; left at None the library is byte for byte what one seed always gave."""
+    catalog = make_catalog(seed if catalog_seed is None else catalog_seed, profile, history_end)
+    return generate_over(catalog, seed, profile, history_end)
+
+
+def generate_household(
+    seed: int, profile: str, history_end: datetime = DEFAULT_HISTORY_END, accounts: int = 1
+) -> list[Library]:
+    """Account `i`'s library is `generate(seed + i, profile, history_end, catalog_seed=seed)`; the catalogue is
+    drawn once and its objects shared, so a household of large libraries costs one catalogue, not N."""
+    catalog = make_catalog(seed, profile, history_end)
+    return [generate_over(catalog, seed + index, profile, history_end) for index in range(accounts)]
+
+
+def _rng(seed: int, profile: str, part: str) -> random.Random:
+    return random.Random(f"{seed}:{profile}:{part}")
+
+
+def make_catalog(seed: int, profile: str, history_end: datetime = DEFAULT_HISTORY_END) -> Catalog:
+    """The catalogue part of `seed`'s library: artists, albums, tracks, audio features, shows and episodes."""
+    spec = resolve(profile)
+    artists = _make_artists(_rng(seed, profile, "artists"), spec)
+    albums, tracks = _make_catalog(_rng(seed, profile, "catalog"), spec, list(artists))
+    features = _make_audio_features(_rng(seed, profile, "features"), tracks)
+    shows, episodes = _make_podcasts(_rng(seed, profile, "podcasts"), spec, history_end)
+    return Catalog(artists, albums, tracks, features, shows, episodes)
+
+
+def generate_over(catalog: Catalog, seed: int, profile: str, history_end: datetime = DEFAULT_HISTORY_END) -> Library:
+    """One account's library of `seed` over `catalog`: its user, playlist owners, plays, playlists, likes and top
+    lists come from `seed`; the catalogue objects are shared, not copied (nothing mutates them)."""
     spec = resolve(profile)
 
     def rng(part: str) -> random.Random:
-        return random.Random(f"{seed}:{profile}:{part}")
+        return _rng(seed, profile, part)
 
+    tracks, episodes = catalog.tracks, catalog.episodes
     user, users = _make_users(rng("users"), spec, seed)
-    artists = _make_artists(rng("artists"), spec)
-    albums, tracks = _make_catalog(rng("catalog"), spec, list(artists))
-    features = _make_audio_features(rng("features"), tracks)
-    shows, episodes = _make_podcasts(rng("podcasts"), spec, history_end)
     plays = _make_plays(rng("plays"), spec, tracks, history_end)
     playlists = make_playlists(rng("playlists"), spec, user, users, tracks, episodes, plays, history_end)
     attach_contexts(rng("contexts"), plays, playlists, tracks, user)
@@ -58,11 +106,11 @@ def generate(seed: int = 0, profile: str = "reference", history_end: datetime = 
         profile=profile,
         user=user,
         users=users,
-        artists=artists,
-        albums=albums,
+        artists=catalog.artists,
+        albums=catalog.albums,
         tracks=tracks,
-        audio_features=features,
-        shows=shows,
+        audio_features=catalog.audio_features,
+        shows=catalog.shows,
         episodes=episodes,
         playlists=playlists,
         null_playlist_slots=null_slots,

@@ -23,6 +23,7 @@ from urllib.request import Request as UrlRequest
 from spotify_emulator.app import EmulatorApp
 from spotify_emulator.clock import Clock
 from spotify_emulator.http import Request
+from spotify_emulator.model import Library
 from spotify_emulator.state import EmulatorSettings, EmulatorState
 
 SOURCE_SCOPES = (
@@ -80,7 +81,9 @@ class EmulatorServer:
     """A running emulator on 127.0.0.1 and a free port (or the one given).
 
     `clock`: what tokens, codes and rolling windows are measured by; pass a `ManualClock` and `advance` it to make
-    time pass in a test without sleeping (default: the wall clock, still advanceable over `/_emulator/clock`)."""
+    time pass in a test without sleeping (default: the wall clock, still advanceable over `/_emulator/clock`).
+    `accounts=N` (an int) serves a household of N accounts: it sets `EmulatorSettings.account_count`, since the
+    settings' own `accounts` field holds the accounts service's settings (an `AccountSettings` passes through)."""
 
     def __init__(
         self,
@@ -90,6 +93,8 @@ class EmulatorServer:
         clock: Clock | None = None,
         **fields: Any,
     ) -> None:
+        if isinstance(fields.get("accounts"), int):
+            fields["account_count"] = fields.pop("accounts")
         self.settings = settings or EmulatorSettings(**fields)
         self.state = EmulatorState(self.settings, clock)
         self.host = host
@@ -145,10 +150,18 @@ class EmulatorServer:
         with build_opener().open(request, timeout=30) as answer:
             return json.loads(answer.read())
 
+    def library_of(self, account: int = 0) -> Library:
+        """Account `account`'s library as the emulator holds it now (mutations included); read, don't change it."""
+        return self.state.library_of(account)
+
     def login(
-        self, scopes: str = SOURCE_SCOPES, redirect_uri: str = "http://127.0.0.1:8765/callback"
+        self,
+        scopes: str = SOURCE_SCOPES,
+        redirect_uri: str = "http://127.0.0.1:8765/callback",
+        account: int = 0,
     ) -> dict[str, Any]:
-        """Log in as the emulated user with PKCE, over HTTP, and return the token endpoint's answer.
+        """Log in as the emulated user (`account`: which one of a household) with PKCE, over HTTP, and return the
+        token endpoint's answer.
 
         This is the authorization code flow a real login does, minus the browser: `/authorize` redirects at once.
         """
@@ -164,6 +177,7 @@ class EmulatorServer:
                 "state": state,
                 "code_challenge_method": "S256",
                 "code_challenge": challenge,
+                "emulator_account": str(account),
             }
         )
         opener = build_opener(_NoRedirect)
@@ -174,7 +188,8 @@ class EmulatorServer:
             location = redirect.headers["Location"]
         params = {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
         if params.get("state") != state or "code" not in params:
-            raise RuntimeError(f"login refused: {params.get('error', 'no code in redirect')}")
+            why = " ".join(filter(None, (params.get("error"), params.get("error_description"))))
+            raise RuntimeError(f"login refused: {why or 'no code in redirect'}")
         form = urlencode(
             {
                 "grant_type": "authorization_code",
