@@ -15,9 +15,21 @@ from spotify_source.settings import TRACKS_WITHOUT_AUDIO_FEATURES
 TRACK_ARTISTS = "tracks__artists"
 
 
-def _tables(pipeline: Pipeline) -> set[str]:
-    """Raw tables that hold data (dlt creates a table only when rows arrive: on a first run some do not exist)."""
-    return set(pipeline.default_schema.data_table_names(seen_data_only=True))
+def _tables(pipeline: Pipeline, candidates: tuple[str, ...]) -> set[str]:
+    """The candidates that exist in the warehouse (dlt creates a table only when rows arrive: on a first run some do
+    not). The warehouse is asked, not the pipeline's schema: in a household each account's pipeline has a schema of
+    its own, which lacks a table another account's pipeline created, and its catalog would be asked for again."""
+    from dlt.destinations.exceptions import DatabaseUndefinedRelation
+
+    found = set()
+    with pipeline.sql_client() as client:
+        for table in candidates:
+            try:
+                client.execute_sql(f"select 1 from {client.make_qualified_table_name(table)} where 1 = 0")
+            except DatabaseUndefinedRelation:
+                continue
+            found.add(table)
+    return found
 
 
 def _ids(pipeline: Pipeline, sql: str, tables: tuple[str, ...]) -> list[str]:
@@ -28,7 +40,7 @@ def _ids(pipeline: Pipeline, sql: str, tables: tuple[str, ...]) -> list[str]:
 
 def artists_lacking_a_full_row(pipeline: Pipeline) -> list[str]:
     """Artists the warehouse's tracks name, with no row in `artists` (genres, images) yet."""
-    tables = _tables(pipeline)
+    tables = _tables(pipeline, (TRACK_ARTISTS, "artists"))
     if TRACK_ARTISTS not in tables:
         return []
     sql = "select distinct artist_id from {tracks__artists} where artist_id is not null"
@@ -39,7 +51,7 @@ def artists_lacking_a_full_row(pipeline: Pipeline) -> list[str]:
 
 def tracks_lacking_audio_features(pipeline: Pipeline) -> list[str]:
     """Tracks with neither features nor Spotify's `null` answer for them."""
-    tables = _tables(pipeline)
+    tables = _tables(pipeline, ("tracks", "audio_features", TRACKS_WITHOUT_AUDIO_FEATURES))
     if "tracks" not in tables:
         return []
     sql = "select id from {tracks} where true"
