@@ -23,7 +23,7 @@ from pathlib import Path
 from spotify_pipeline import settings  # only paths and env: `--help` imports neither dlt nor dbt
 
 EXIT_OK, EXIT_INTERRUPTED = 0, 130
-COMMANDS = ("run", "demo", "costs", "import-export", "auth", "status", "wrapped")
+COMMANDS = ("run", "demo", "costs", "import-export", "auth", "accounts", "status", "wrapped")
 LOCKED_COMMANDS = ("run", "demo", "import-export", "auth")
 """Commands that write (the warehouse, dlt's state, the token cache): one process at a time (see run_lock)."""
 READ_ONLY_COMMANDS = ("wrapped",)
@@ -39,28 +39,28 @@ DEMO_PROFILES = (
 
 
 def command_run(args: argparse.Namespace) -> int:
-    from spotify_pipeline import loading, transform
-    from spotify_source import spotify_source
+    """Load the account named by `--account`, else every logged-in account in turn (spotify_pipeline.household)."""
+    from spotify_pipeline.household import run_accounts
 
-    result = loading.load(lambda: spotify_source(), label="your Spotify account")
-    loading.print_summary(result["pipeline"])
-    transform.build(skip=args.no_transform)
-    return EXIT_OK
+    return run_accounts(args.account, transform=not args.no_transform)
 
 
 def command_demo(args: argparse.Namespace) -> int:
     from spotify_pipeline.demo import run_demo
 
     run_demo(seed=args.seed, profile=args.profile, mode=args.mode, with_export=not args.no_export,
-             transform=not args.no_transform)  # fmt: skip
+             transform=not args.no_transform, accounts=args.accounts)  # fmt: skip
     return EXIT_OK
 
 
 def command_import_export(args: argparse.Namespace) -> int:
-    """Load a Spotify data export whole or not at all, then build the final tables."""
+    """Load a Spotify data export whole or not at all, for its owner (`--user-id`, `--account`, or the one account
+    the warehouse holds), then build the final tables."""
     from spotify_pipeline import export_import, transform
+    from spotify_pipeline.login import user_of_account
 
-    export_import.import_export(args.path, export_import.export_owner(args.user_id))
+    owner = user_of_account(args.account) if args.account else args.user_id
+    export_import.import_export(args.path, export_import.export_owner(owner))
     transform.build(skip=args.no_transform)
     return EXIT_OK
 
@@ -74,8 +74,15 @@ def command_costs(args: argparse.Namespace) -> int:
 def command_auth(args: argparse.Namespace) -> int:
     from spotify_pipeline.login import log_in
 
-    log_in(port=args.port, timeout=args.timeout, open_browser=not args.no_browser)
+    log_in(port=args.port, timeout=args.timeout, open_browser=not args.no_browser, account=args.account)
     return EXIT_OK
+
+
+def command_accounts(args: argparse.Namespace) -> int:
+    """List the logged-in accounts, or forget one (`remove NAME [--delete-data]`)."""
+    from spotify_pipeline import account_commands
+
+    return account_commands.command(args.accounts_action, getattr(args, "name", None), args.delete_data)
 
 
 def command_status(args: argparse.Namespace) -> int:
@@ -96,6 +103,7 @@ HANDLERS = {
     "import-export": command_import_export,
     "costs": command_costs,
     "auth": command_auth,
+    "accounts": command_accounts,
     "status": command_status,
     "wrapped": command_wrapped,
 }
@@ -117,7 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
         "(default data/warehouse.duckdb.lock).",
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    run = commands.add_parser("run", help="load your Spotify account into the warehouse (the default)")
+    run = commands.add_parser("run", help="load every logged-in Spotify account into the warehouse (the default)")
+    run.add_argument("--account", metavar="NAME", help="load only this account (default: all, see `accounts`)")
     run.add_argument("--no-transform", action="store_true", help="load raw data only; do not run dbt build")
     run.add_argument("--destination", choices=("duckdb", "bigquery"), help=DESTINATION_HELP)
     demo = commands.add_parser("demo", help="the whole pipeline against a local emulated Spotify: no account needed")
@@ -131,6 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="skip importing the emulated account's data export (then only the API's last 50 plays are kept)",
     )  # fmt: skip
     demo.add_argument("--no-transform", action="store_true", help="load raw data only; do not run dbt build")
+    demo.add_argument("--accounts", type=int, default=1, metavar="N",
+                      help="a household: N emulated people (seeds SEED, SEED+1, ...) sharing one catalog, loaded "
+                      "into one warehouse (default 1; at most 10)")  # fmt: skip
     demo.add_argument("--destination", choices=("duckdb", "bigquery"), help=DESTINATION_HELP)
     export = commands.add_parser(
         "import-export", help="load Spotify's data export (zip, folder or one JSON file): your whole history"
@@ -139,10 +151,15 @@ def build_parser() -> argparse.ArgumentParser:
         "path", type=os.path.abspath, metavar="PATH",
         help="my_spotify_data.zip as Spotify sends it, its unpacked folder, or one Streaming_History*.json file",
     )  # fmt: skip
-    export.add_argument(
+    owner = export.add_mutually_exclusive_group()
+    owner.add_argument(
         "--user-id", metavar="ID",
         help="whose export this is (default: the one account in the warehouse; needed before the first run, or "
         "when several accounts share the warehouse)",
+    )  # fmt: skip
+    owner.add_argument(
+        "--account", metavar="NAME",
+        help="whose export this is, by account name (see `accounts`): that login's Spotify user",
     )  # fmt: skip
     export.add_argument("--no-transform", action="store_true", help="load raw data only; do not run dbt build")
     export.add_argument("--destination", choices=("duckdb", "bigquery"), help=DESTINATION_HELP)
@@ -160,6 +177,16 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     auth.add_argument("--no-browser", action="store_true", help="only print the login address (e.g. over SSH)")
     auth.add_argument("--timeout", type=float, default=300.0, metavar="SECONDS", help="wait this long (default 300)")
+    auth.add_argument("--account", metavar="NAME",
+                      help="log in one person of a household under this name (lower-case letters, digits, _); "
+                      "their own token cache beside the default one")  # fmt: skip
+    household = commands.add_parser("accounts", help="the logged-in accounts: Spotify user, last run, login end")
+    household.add_argument("--destination", choices=("duckdb", "bigquery"), help=DESTINATION_HELP)
+    household.set_defaults(delete_data=False)  # `accounts` alone lists
+    actions = household.add_subparsers(dest="accounts_action")
+    remove = actions.add_parser("remove", help="forget an account's login (and, with --delete-data, its rows)")
+    remove.add_argument("name", metavar="NAME", help="the account (`default` for the one logged in without a name)")
+    remove.add_argument("--delete-data", action="store_true", help="also delete their rows, in one transaction")
     status = commands.add_parser(
         "status", help="the warehouse, its last run, and when the Spotify login expires (exit 3 once it has)"
     )
@@ -206,7 +233,7 @@ def run_command(args: argparse.Namespace) -> int:
     from spotify_pipeline.run_lock import lock_path_for, run_lock
     from spotify_source.errors import UserError
 
-    writes = args.command in LOCKED_COMMANDS
+    writes = args.command in LOCKED_COMMANDS or getattr(args, "accounts_action", None) == "remove"
     lock = run_lock(lock_path_for(settings.warehouse_path()), args.command) if writes else nullcontext()
     try:
         with lock:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from spotify_pipeline.accounts import DEFAULT_ACCOUNT, Account
 from spotify_pipeline.export_import import import_export
 from spotify_pipeline.loading import load, print_summary
 from spotify_pipeline.settings import accounts_in_warehouse, describe_destination, destination_name, warehouse_path
@@ -33,50 +34,82 @@ class WarehouseInUse(UserError):
         )
 
 
-def run_demo(*, seed: int, profile: str, mode: str, with_export: bool = True, transform: bool = True) -> None:
-    """Emulator → warehouse → dbt, as `run` does against Spotify, then how to open the dashboard on it."""
-    import spotify_emulator  # looked up at call time: tests stand in for the server
-    from spotify_source import spotify_source
-    from spotify_source.auth import LoginRecord, store_login
+def run_demo(
+    *, seed: int, profile: str, mode: str, with_export: bool = True, transform: bool = True, accounts: int = 1
+) -> None:
+    """Emulator → warehouse → dbt, as `run` does against Spotify, then how to open the dashboard on it.
 
+    `accounts` > 1: a household, N emulated people sharing Spotify's catalog, each loaded by its own pipeline (as
+    `run` loads each account logged in with `auth --account NAME`) into the one warehouse."""
+    import spotify_emulator  # looked up at call time: tests stand in for the server
+
+    if not 1 <= accounts <= MAX_DEMO_ACCOUNTS:
+        raise DemoSettingInvalid(f"--accounts must be between 1 and {MAX_DEMO_ACCOUNTS}, not {accounts}.")
     # The library's own fixed history end keeps the demo deterministic: a second demo run finds nothing new.
-    with spotify_emulator.EmulatorServer(seed=seed, profile=profile, mode=mode) as spotify:
-        print(f"Emulated Spotify at {spotify.url} (profile {profile}, seed {seed}, {mode} tier)")
-        demo_user = spotify.control("GET", "ground-truth")["user"]["id"]
-        others = accounts_in_warehouse() - {demo_user}
+    with spotify_emulator.EmulatorServer(seed=seed, profile=profile, mode=mode, accounts=accounts) as spotify:
+        people = f", {accounts} accounts" if accounts > 1 else ""
+        print(f"Emulated Spotify at {spotify.url} (profile {profile}, seed {seed}, {mode} tier{people})")
+        users = [spotify.control("GET", f"ground-truth?account={index}")["user"]["id"] for index in range(accounts)]
+        others = accounts_in_warehouse() - set(users)
         if others:
             raise WarehouseInUse(others)
-        tokens = spotify.login()
         with tempfile.TemporaryDirectory(prefix="spotify-demo-") as scratch:
-            # Recorded as `auth` records a login, so the demo's runs carry the login's age like real ones.
-            store_login(
-                Path(scratch) / "token-cache.json",
-                spotify.settings.accounts.client_id,
-                tokens,
-                LoginRecord(datetime.now(UTC), demo_user, None, tuple(str(tokens.get("scope", "")).split())),
-            )
-
-            def source() -> Any:
-                return spotify_source(
-                    client_id=spotify.settings.accounts.client_id,
-                    refresh_token=tokens["refresh_token"],
-                    api_base_url=spotify.api_url,
-                    accounts_base_url=spotify.url,
-                    token_cache_path=str(Path(scratch) / "token-cache.json"),
-                )
-
-            result = load(source, label="the emulated account")
-            requests = spotify.control("GET", "stats")["by_endpoint"]
-            api_requests = sum(
-                n for endpoint, statuses in requests.items() if "/v1/" in endpoint for n in statuses.values()
-            )
-            print(f"Requests to the emulated Web API: {api_requests}")
-            if with_export:
-                import_demo_exports(spotify.state.library, demo_user, Path(scratch))
+            for index, user_id in enumerate(users):
+                if accounts > 1:
+                    print(f"\n=== Emulated account {demo_account_name(index)} (Spotify user {user_id}) ===")
+                folder = Path(scratch) / str(index)
+                result = _load_demo_account(spotify, index, user_id, folder)
+                if with_export:
+                    import_demo_exports(spotify.state.libraries[index], user_id, folder)
     print_summary(result["pipeline"])
     build(skip=not transform)
     print(f"Warehouse: {describe_destination()}")
     print(f"Dashboard: {dashboard_env()} {sys.executable} -m streamlit run dashboard/app.py")
+
+
+MAX_DEMO_ACCOUNTS = 10
+
+
+class DemoSettingInvalid(UserError):
+    exit_code = 2
+
+
+def demo_account_name(index: int) -> str:
+    """The demo's accounts as `auth --account` would name them: the first is the default, then person2, ..."""
+    return DEFAULT_ACCOUNT if index == 0 else f"person{index + 1}"
+
+
+def _load_demo_account(spotify: Any, index: int, user_id: str, folder: Path) -> dict[str, Any]:
+    """Log in to emulated account `index` (PKCE, as a real login does) and load it with its own pipeline."""
+    from spotify_source import spotify_source
+    from spotify_source.auth import LoginRecord, store_login
+
+    tokens = spotify.login(account=index)
+    cache = folder / "token-cache.json"
+    # Recorded as `auth` records a login, so the demo's runs carry the login's age like real ones.
+    store_login(cache, spotify.settings.accounts.client_id, tokens,
+                LoginRecord(datetime.now(UTC), user_id, None, tuple(str(tokens.get("scope", "")).split())))  # fmt: skip
+
+    def source() -> Any:
+        return spotify_source(
+            client_id=spotify.settings.accounts.client_id,
+            refresh_token=tokens["refresh_token"],
+            api_base_url=spotify.api_url,
+            accounts_base_url=spotify.url,
+            token_cache_path=str(cache),
+        )
+
+    before = _api_requests(spotify)
+    label = "the emulated account" if index == 0 else f"the emulated account {demo_account_name(index)}"
+    pipeline_name = Account(demo_account_name(index), cache).pipeline_name
+    result = load(source, label=label, pipeline_name=pipeline_name)
+    print(f"Requests to the emulated Web API: {_api_requests(spotify) - before}")
+    return result
+
+
+def _api_requests(spotify: Any) -> int:
+    requests = spotify.control("GET", "stats")["by_endpoint"]
+    return sum(n for endpoint, statuses in requests.items() if "/v1/" in endpoint for n in statuses.values())
 
 
 def import_demo_exports(library: Any, user_id: str, scratch: Path) -> None:

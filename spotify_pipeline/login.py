@@ -9,31 +9,93 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
-from spotify_pipeline import status
+from spotify_pipeline import accounts, status
 from spotify_pipeline.settings import destination_name, warehouse_path
 
 PLACEHOLDER_CLIENT_ID = "your-spotify-app-client-id"
 """The client id of .dlt/example.secrets.toml: copied but not filled in, it is no client id."""
 
 
-def log_in(*, port: int | None, timeout: float, open_browser: bool = True) -> None:
-    """Log in to Spotify in the browser (spotify_source.login) and keep the refresh token where `run` reads it."""
+def base_cache() -> Path | None:
+    """The configured token cache (`token_cache_path`): the default account's, and the folder of every other's."""
+    from spotify_source.login import configured_settings
+
+    configured = configured_settings()["token_cache_path"]
+    return Path(configured) if configured else None
+
+
+def chosen_accounts(name: str | None) -> list[accounts.Account]:
+    """The accounts `run` loads: `--account NAME`, else every one logged in (spotify_pipeline.accounts)."""
+    from spotify_source.login import configured_settings
+
+    config = configured_settings()
+    cache = base_cache()
+    if cache is None:  # no cache configured: only a refresh token in secrets.toml can log in, the default account
+        if name not in (None, accounts.DEFAULT_ACCOUNT):
+            raise accounts.AccountUnknown("No token_cache_path configured under [sources.spotify]: no account "
+                                          f"{name!r} can be logged in. Nothing was loaded.")  # fmt: skip
+        return [accounts.Account(accounts.DEFAULT_ACCOUNT, Path())]
+    return accounts.chosen(cache, name, default_configured=bool(config["refresh_token"]))
+
+
+def refresh_token_configured() -> bool:
+    """Whether a refresh token is configured (secrets.toml or env): it logs in the default account."""
+    from spotify_source.login import configured_settings
+
+    return bool(configured_settings()["refresh_token"])
+
+
+def user_of_account(name: str) -> str:
+    """The Spotify user of a logged-in account (`import-export --account NAME`): the export's plays are theirs."""
+    from spotify_source.auth import LoginRecord, read_cache
+
+    cache = base_cache()
+    if cache is None:
+        raise accounts.AccountUnknown("No token_cache_path configured under [sources.spotify]: no account is known.")
+    (account,) = accounts.chosen(cache, name, default_configured=refresh_token_configured())
+    login = LoginRecord.from_json(read_cache(account.cache_path).get("login"))
+    if login is None or not login.user_id:
+        raise accounts.AccountUnknown(
+            f"The login of the account {account.name!r} does not record its Spotify user; pass `--user-id` instead, "
+            "or log it in again with `python pipeline.py auth"
+            + ("" if account.is_default else f" --account {account.name}")
+            + "`. Nothing was imported."
+        )
+    return str(login.user_id)
+
+
+def source_for(account: accounts.Account) -> Any:
+    """The Spotify source of one account: its own token cache; a named account never uses a configured
+    `refresh_token`, which is the default account's."""
+    from spotify_source import spotify_source
+
+    if account.cache_path == Path():
+        return spotify_source()
+    return spotify_source(token_cache_path=str(account.cache_path), cached_login_only=not account.is_default)
+
+
+def log_in(*, port: int | None, timeout: float, open_browser: bool = True, account: str | None = None) -> None:
+    """Log in to Spotify in the browser (spotify_source.login) and keep the refresh token where `run` reads it:
+    the default account's cache, or `--account NAME`'s beside it."""
     from spotify_source.login import LoginNotConfigured, LoginOptions, configured_settings, login
 
     config = configured_settings()
     if not config["token_cache_path"]:
         raise LoginNotConfigured("No token_cache_path configured under [sources.spotify]: the login has nowhere to go.")
+    chosen = accounts.account(Path(config["token_cache_path"]), account)
     client_id = None if config["client_id"] == PLACEHOLDER_CLIENT_ID else config["client_id"]
     options = LoginOptions(
         client_id=client_id,
         client_secret=config["client_secret"],
         accounts_base_url=config["accounts_base_url"],
         api_base_url=config["api_base_url"],
-        cache_path=Path(config["token_cache_path"]),
+        cache_path=chosen.cache_path,
         port=config["redirect_port"] if port is None else port,
         timeout_seconds=timeout,
-        configured_refresh_token=config["refresh_token"],
+        # The configured refresh token is the default account's: only its login supersedes it.
+        configured_refresh_token=config["refresh_token"] if chosen.is_default else None,
         request_timeout_seconds=config["request_timeout_seconds"],
     )
 
@@ -47,8 +109,11 @@ def log_in(*, port: int | None, timeout: float, open_browser: bool = True) -> No
 
     result = login(options, show_url=show, open_browser=_open_browser if open_browser else None)
     record = result.login
-    account = f"{record.display_name} ({record.user_id})" if record.display_name else record.user_id
-    print(f"Logged in as {account}.")
+    person = f"{record.display_name} ({record.user_id})" if record.display_name else record.user_id
+    print(f"Logged in as {person}" + ("." if chosen.is_default else f", as the account {chosen.name}."))
+    for other in _same_person(chosen, record.user_id, config):
+        print(f"WARNING: the account {other.name} is the same Spotify user; one account per person is enough "
+              f"(`python pipeline.py accounts remove {other.name}` forgets the other login).")  # fmt: skip
     print(f"Scopes granted: {' '.join(record.scopes) or 'not reported by Spotify'}")
     if result.missing_scopes:
         print(f"WARNING: Spotify did not grant {', '.join(result.missing_scopes)}; what needs them will be missing.")
@@ -57,8 +122,22 @@ def log_in(*, port: int | None, timeout: float, open_browser: bool = True) -> No
         f"{record.refresh_token_expires_at:%Y-%m-%d} (6 months after the login); `python pipeline.py status` "
         "says how long is left."
     )
-    if config["refresh_token"]:
+    if config["refresh_token"] and chosen.is_default:
         print("The refresh_token in secrets.toml (or env) is replaced by this login; you may delete it there.")
+
+
+def _same_person(chosen: accounts.Account, user_id: str | None, config: dict[str, Any]) -> list[accounts.Account]:
+    """Other accounts logged in as the same Spotify user (two names for one person load the same data twice)."""
+    from spotify_source.auth import read_cache
+
+    others = accounts.logged_in(chosen.cache_path.parent / Path(config["token_cache_path"]).name,
+                                default_configured=False)  # fmt: skip
+    found = []
+    for other in others:
+        login = read_cache(other.cache_path).get("login") or {}
+        if other != chosen and user_id and login.get("user_id") == user_id:
+            found.append(other)
+    return found
 
 
 def _open_browser(url: str) -> bool:

@@ -56,6 +56,7 @@ def spotify_source(
     retry_backoff_seconds: float = 0.5,
     artist_request_budget: int = 100,
     token_cache_path: str | None = None,
+    cached_login_only: bool = False,
 ) -> Sequence[DltResource]:
     """Everything of one Spotify account. Credentials come from `[sources.spotify]` secrets (or env vars).
 
@@ -72,12 +73,14 @@ def spotify_source(
             dropped connection): random up to this × 2^attempt, at most 20 s (full jitter).
         artist_request_budget: development tier only: at most this many single `/artists/{id}` calls per run.
         token_cache_path: owner-only file where access tokens and rotated refresh tokens are kept.
+        cached_login_only: use the login in `token_cache_path` only, never a configured `refresh_token`: in a
+            household warehouse that token is the default account's, and must not load another account.
     """
     settings.check_settings(locals())
     tokens = TokenManager(
         accounts_base_url,
         client_id,
-        refresh_token,
+        None if cached_login_only else refresh_token,
         client_secret=client_secret,
         cache_path=Path(token_cache_path) if token_cache_path else None,
         timeout=request_timeout_seconds,
