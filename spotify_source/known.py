@@ -19,17 +19,8 @@ def _tables(pipeline: Pipeline, candidates: tuple[str, ...]) -> set[str]:
     """The candidates that exist in the warehouse (dlt creates a table only when rows arrive: on a first run some do
     not). The warehouse is asked, not the pipeline's schema: in a household each account's pipeline has a schema of
     its own, which lacks a table another account's pipeline created, and its catalog would be asked for again."""
-    from dlt.destinations.exceptions import DatabaseUndefinedRelation
-
-    found = set()
-    with pipeline.sql_client() as client:
-        for table in candidates:
-            try:
-                client.execute_sql(f"select 1 from {client.make_qualified_table_name(table)} where 1 = 0")
-            except DatabaseUndefinedRelation:
-                continue
-            found.add(table)
-    return found
+    with pipeline.destination_client() as client:  # dlt's own reflection, as its load uses on each destination
+        return {table for table, columns in client.get_storage_tables(candidates) if columns}
 
 
 def _ids(pipeline: Pipeline, sql: str, tables: tuple[str, ...]) -> list[str]:
