@@ -33,6 +33,9 @@ navigation = st.navigation(
             st.Page(PAGES / "top_lists.py", title="Top lists", icon=":material/trending_up:"),
             st.Page(PAGES / "wrapped.py", title="Wrapped", icon=":material/auto_awesome:"),
         ],
+        "Household": [
+            st.Page(PAGES / "together.py", title="Together", icon=":material/group:"),
+        ],
         "Library": [
             st.Page(PAGES / "playlists.py", title="Playlists", icon=":material/queue_music:"),
             st.Page(PAGES / "artists.py", title="Artists & genres", icon=":material/groups:"),

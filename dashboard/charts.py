@@ -372,3 +372,19 @@ def sessions_by_start_hour(frame: pd.DataFrame) -> alt.Chart:
         )
         .properties(height=220)
     )
+
+
+def overlap_by_month(frame: pd.DataFrame) -> alt.LayerChart:
+    """Two shares per month as lines on a 0-100% scale (`month`, `measure`, `value`): how much two people's
+    listening overlaps, month after month."""
+    base = _base(frame).encode(
+        x=alt.X("month:T", timeUnit="yearmonth", title=None, axis=alt.Axis(format="%b %Y", labelAngle=0)),
+        y=alt.Y("value:Q", title=None, scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
+        color=alt.Color("measure:N", scale=alt.Scale(range=[GREEN, BLUE]), legend=alt.Legend(title=None, orient="top")),
+        tooltip=[
+            alt.Tooltip("month:T", timeUnit="yearmonth", title="Month", format="%B %Y"),
+            alt.Tooltip("measure:N", title="Measure"),
+            alt.Tooltip("value:Q", title="Share", format=".0%"),
+        ],
+    )
+    return (base.mark_line(strokeWidth=2.5) + base.mark_circle(size=60, opacity=1)).properties(height=260)

@@ -73,16 +73,44 @@ def no_data_yet(current: data.Status) -> None:
     )
 
 
+ACCOUNT = "account"
+"""The account picker's widget key and its query parameter: `?account=<user_id>` opens that person's dashboard."""
+CHOSEN_ACCOUNT = "chosen_account"
+"""The session's choice, kept apart from the widget: a page switch drops a widget's state (and the URL's
+parameters) before the next page runs, and that page's picker starts from this."""
+
+
 def choose_account(users: pd.DataFrame) -> tuple[str, str]:
-    """The account to show; a selector appears only when the warehouse holds several."""
+    """The account to show: the only one, or the one the URL names (`?account=`), else the one chosen earlier in
+    the session, else the first. With several, a selector in the sidebar, and the choice written back to the URL,
+    so that a bookmark or a reload opens the same person. An id the warehouse does not hold (an old bookmark, a
+    typo) falls back to the first account with a short notice."""
     ids = users["user_id"].tolist()
     names = dict(zip(users["user_id"], users["display_name"], strict=True))
+    requested = st.query_params.get(ACCOUNT)
+    if requested is not None and requested not in ids:
+        st.info(f"No account `{requested}` in this warehouse: showing {names[ids[0]]}.", icon=":material/person_off:")
+        requested = ids[0]
+        if len(ids) == 1:
+            del st.query_params[ACCOUNT]
     if len(ids) == 1:
         return ids[0], names[ids[0]]
+    remembered = st.session_state.get(CHOSEN_ACCOUNT)
+    # The URL wins (a bookmark, a reload, an address typed in), then the session's choice, then the first account.
+    st.session_state[ACCOUNT] = requested or (remembered if remembered in ids else ids[0])
     chosen = st.sidebar.selectbox(
-        "Account", ids, format_func=lambda user_id: names[user_id], key="account", persist_state="session"
+        "Account", ids, format_func=lambda user_id: names[user_id], key=ACCOUNT, on_change=_remember_account
     )
+    st.session_state[CHOSEN_ACCOUNT] = chosen
+    st.query_params[ACCOUNT] = chosen
     return chosen, names[chosen]
+
+
+def _remember_account() -> None:
+    """A choice in the selector goes to the session and the URL before the page runs again, so the URL (which
+    wins) names the new account."""
+    st.session_state[CHOSEN_ACCOUNT] = st.session_state[ACCOUNT]
+    st.query_params[ACCOUNT] = st.session_state[ACCOUNT]
 
 
 def sidebar(context: Context) -> None:

@@ -11,9 +11,7 @@ from dashboard.data import fetch
 context = ui.start("Playlists", "Your playlists, owned and followed: how big, how long, what is in them.")
 playlists = fetch(queries.playlist_summaries, user_id=context.user_id)
 removed = (
-    fetch(queries.removed_playlists, user_id=context.user_id)
-    if context.has("playlists_history")
-    else pd.DataFrame()
+    fetch(queries.removed_playlists, user_id=context.user_id) if context.has("playlists_history") else pd.DataFrame()
 )
 
 

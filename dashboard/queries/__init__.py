@@ -3,7 +3,8 @@
 - `dialect`: the only place where DuckDB's SQL and BigQuery's differ.
 - `registry`: `Query`, the registry `QUERIES`, the marts the dashboard reads, the row-limit check.
 - `shared` (every page), `overview`, `listening`, `top_lists`, `playlists`, `artists`, `audio_features`,
-  `data_health`, `wrapped` (the page and `python pipeline.py wrapped`): the statements of each page. Every
+  `data_health`, `wrapped` (the page and `python pipeline.py wrapped`), `together` (two accounts side by
+  side): the statements of each page. Every
   statement reads the marts (schema `spotify`) only.
 
 Importing the package registers every statement, so `queries.QUERIES` is complete and `queries.<name>` names any.
@@ -28,6 +29,7 @@ from dashboard.queries.registry import (
     Query,
 )
 from dashboard.queries.shared import *  # noqa: F403
+from dashboard.queries.together import *  # noqa: F403
 from dashboard.queries.top_lists import *  # noqa: F403
 from dashboard.queries.wrapped import *  # noqa: F403
 

@@ -4,6 +4,7 @@
 - `development_warehouse`: the same in the development tier (no audio features, no popularity, fewer artists).
 - `empty_warehouse`: a DuckDB file without the `spotify` schema (the pipeline never ran).
 - `empty_tables_warehouse`: the `spotify` tables exist but hold no rows.
+- `household_warehouse`: `demo --accounts 2`, two people in one warehouse (the Together page).
 
 The pipeline runs in-process (`pipeline.main`), as the CLI does, with its env pointed at temporary paths.
 """
@@ -136,3 +137,10 @@ def two_account_warehouse(tmp_path_factory: pytest.TempPathFactory, demo_warehou
         connection.execute(f"attach '{path}' as w")
         connection.execute("insert into w.spotify.users (user_id, display_name) values ('second-user', 'Zz Second')")
     return Warehouse(path, "two accounts")
+
+
+@pytest.fixture(scope="session")
+def household_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
+    """`python pipeline.py demo --profile small --accounts 2`: two emulated people sharing one catalog, so their
+    listening overlaps (what the Together page compares)."""
+    return Warehouse(build_demo(tmp_path_factory.mktemp("dashboard-household"), "--accounts", "2"), "household")

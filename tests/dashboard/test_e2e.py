@@ -37,6 +37,7 @@ PAGES = [
     ("", "Overview", "plays per day"),
     ("top_lists", "Top lists", "ranks across time ranges"),
     ("wrapped", "Wrapped", "minutes by month"),
+    ("together", "Together", "taste overlap over time"),
     ("playlists", "Playlists", "playlist sizes"),
     ("artists", "Artists & genres", "genres"),
     ("audio_features", "Audio features", "feature distributions"),
@@ -51,11 +52,12 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def dashboard_url(demo_warehouse: Warehouse, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`streamlit run dashboard/app.py` from the repository root (its .streamlit/config.toml), on a free port."""
+def dashboard_url(household_warehouse: Warehouse, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`streamlit run dashboard/app.py` from the repository root (its .streamlit/config.toml), on a free port, over
+    a household's warehouse (the demo's account first, so every other page shows the demo; Together compares)."""
     port = free_port()
     log = tmp_path_factory.mktemp("streamlit") / "streamlit.log"
-    env = {**os.environ, "SPOTIFY_DUCKDB": str(demo_warehouse.path)}
+    env = {**os.environ, "SPOTIFY_DUCKDB": str(household_warehouse.path)}
     env.pop("SPOTIFY_DESTINATION", None)
     with log.open("w") as output:
         process = subprocess.Popen(
@@ -192,6 +194,39 @@ def test_no_metric_card_is_cut_off_at_1400_px(dashboard_url: str) -> None:
         finally:
             browser.close()
     assert not cut_off, f"metric texts cut off at 1,400 px: {cut_off}"
+
+
+def test_the_account_in_the_url_survives_a_reload_and_a_page_switch(
+    dashboard_url: str, household_warehouse: Warehouse
+) -> None:
+    """A bookmark `?account=<id>` opens that person; a reload and a click on another page keep them."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (`apt-get install -y chromium`)", pytrace=False)
+    from playwright.sync_api import expect, sync_playwright
+
+    ((user_id, name),) = household_warehouse.query(
+        "select user_id, display_name from spotify.users order by display_name desc limit 1"
+    )
+    sidebar = '[data-testid="stSidebar"]'
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+            page.goto(f"{dashboard_url}/listening?account={user_id}")
+            expect(page.locator("h1").first).to_have_text("Listening", timeout=30_000)
+            wait_until_idle(page)
+            expect(page.locator(sidebar).get_by_text(name).first).to_be_visible()
+            page.reload()
+            expect(page.locator("h1").first).to_have_text("Listening", timeout=30_000)
+            wait_until_idle(page)
+            expect(page.locator(sidebar).get_by_text(name).first).to_be_visible()
+            page.locator(sidebar).get_by_role("link", name="Together").click()
+            expect(page.locator("h1").first).to_have_text("Together", timeout=30_000)
+            wait_until_idle(page)
+            expect(page.locator(sidebar).get_by_text(name).first).to_be_visible()
+            assert f"account={user_id}" in page.url, page.url
+        finally:
+            browser.close()
 
 
 def wait_until_idle(page: Any) -> None:

@@ -30,6 +30,7 @@ def sample_params(database: Warehouse) -> dict[str, Any]:
     snapshot = database.scalar("select max(snapshot_date) from spotify.top_tracks")
     return {
         "user_id": user_id,
+        "other_user_id": user_id,  # Together compares two accounts; one compared with itself shares everything
         "playlist_id": playlist_id,
         "tz": "Europe/Stockholm",
         "start_at": dt.datetime(2000, 1, 1, tzinfo=UTC),
