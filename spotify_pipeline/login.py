@@ -164,6 +164,11 @@ def report_status() -> int:
     config = configured_settings()
     cache = Path(config["token_cache_path"]) if config["token_cache_path"] else None
     record = current_login(cache, config["client_id"], config["refresh_token"])
-    return status.report(
+    code = status.report(
         warehouse_path(), record, bool(config["refresh_token"]), SCOPES, destination=destination_name()
     )
+    found = accounts.logged_in(cache, default_configured=False) if cache is not None else []
+    named = [each.name for each in found if not each.is_default]
+    if named:
+        print(f"Other accounts: {', '.join(named)} (`python pipeline.py accounts` shows when each login ends).")
+    return code

@@ -61,6 +61,9 @@ def test_a_household_logs_in_lists_runs_and_imports_per_person(
     listed = cli("accounts", **env)
     assert not re.search(r" never ", listed.stdout) and " UTC " in listed.stdout, described(listed)
 
+    status = cli("status", **env)
+    assert status.returncode == 0 and "Other accounts: bea " in status.stdout, described(status)
+
     export = write_extended_export(server.state.libraries[1], tmp_path / "export", field_version="mixed")
     imported = cli("import-export", str(export), "--account", "bea", "--no-transform", **env)
     assert imported.returncode == 0, described(imported)
