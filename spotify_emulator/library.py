@@ -65,7 +65,23 @@ def generate_household(
     """Account `i`'s library is `generate(seed + i, profile, history_end, catalog_seed=seed)`; the catalogue is
     drawn once and its objects shared, so a household of large libraries costs one catalogue, not N."""
     catalog = make_catalog(seed, profile, history_end)
-    return [generate_over(catalog, seed + index, profile, history_end) for index in range(accounts)]
+    libraries = [generate_over(catalog, seed + index, profile, history_end) for index in range(accounts)]
+    for other in libraries[1:]:
+        follow_the_same_playlist(libraries[0], other)
+    return libraries
+
+
+def follow_the_same_playlist(first: Library, other: Library) -> None:
+    """A household follows some playlists together (an editorial list, a friend's mix): `other` also follows the
+    first account's first followed playlist, at the end of its list. The same object, as on Spotify: an edit shows
+    in both accounts, an unfollow (`playlists/remove`) in one only."""
+    followed = next((p for p in first.playlists if p.owner_id != first.user.id), None)
+    if followed is None or followed in other.playlists:
+        return
+    other.playlists.append(followed)
+    named = {followed.owner_id, *followed.collaborator_ids, *(e.added_by for e in followed.entries if e.added_by)}
+    for user_id in named & set(first.users):
+        other.users.setdefault(user_id, first.users[user_id])
 
 
 def _rng(seed: int, profile: str, part: str) -> random.Random:

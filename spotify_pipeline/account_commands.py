@@ -133,13 +133,10 @@ def remove_account(account: accounts.Account, *, delete_data: bool, refresh_toke
                 + ("" if account.is_default else f" --account {account.name}")
                 + "`, then remove it. Nothing was deleted."
             )
-        if destination_name() != "duckdb":
-            raise account_data.CannotDelete(
-                "Deleting a person's rows is done on DuckDB only for now; on BigQuery, delete the rows where "
-                f"user_id = '{login.user_id}' (raw `users`: id) in the datasets spotify_raw and spotify, in one "
-                "multi-statement transaction. The login was kept."
-            )
-        _delete_rows(account, login.user_id)
+        if destination_name() == "bigquery":
+            _delete_rows_bigquery(account, login.user_id)
+        else:
+            _delete_rows(account, login.user_id)
     account.cache_path.unlink(missing_ok=True)
     print(f"Forgot the login of the account {account.name}" + (f" ({login.user_id})." if login else "."))
     if not delete_data:
@@ -161,8 +158,38 @@ def _delete_rows(account: accounts.Account, user_id: str) -> None:
     with warehouse_held():
         deleted = account_data.forget_in_duckdb(database, user_id, account.pipeline_name)
     account_data.forget_local_state(pipelines_dir(), account.pipeline_name)
+    _print_deleted(account, user_id, deleted)
+
+
+def _delete_rows_bigquery(account: accounts.Account, user_id: str) -> None:
+    """The same deletion on BigQuery: one multi-statement transaction over the personal datasets.
+
+    With SPOTIFY_BIGQUERY_API_ENDPOINT set (the local emulator, which binds no query parameter in a script) the
+    user id and pipeline name go into the script as checked literals; see `account_data.forget_in_bigquery`."""
+    from google.api_core import exceptions as google_errors
+
+    from spotify_pipeline.destinations import bigquery_client, resolve
+
+    resolved = resolve()
+    try:
+        deleted = account_data.forget_in_bigquery(
+            bigquery_client(resolved), user_id, account.pipeline_name,
+            inline_values=bool(resolved.settings.api_endpoint),
+        )  # fmt: skip
+    except google_errors.GoogleAPICallError as exc:
+        # The job answered with an error: a failed script's transaction is rolled back whole.
+        raise account_data.CannotDelete(
+            f"BigQuery did not delete the rows of {user_id}: {exc.message}. A failed transaction deletes nothing; "
+            "the login was kept."
+        ) from None
+    account_data.forget_local_state(pipelines_dir(), account.pipeline_name)
+    _print_deleted(account, user_id, deleted)
+
+
+def _print_deleted(account: accounts.Account, user_id: str, deleted: account_data.Deleted) -> None:
     total = sum(deleted.rows.values())
-    print(f"Deleted {total} rows of {user_id} in one transaction:")
+    counted = "" if deleted.counted == "as deleted" else f" (rows counted {deleted.counted})"
+    print(f"Deleted {total} rows of {user_id} in one transaction{counted}:")
     for table, count in sorted(deleted.rows.items()):
         print(f"  {table:40} {count:>8}")
     if deleted.state_rows:

@@ -109,7 +109,10 @@ def spotify_source(
         start_run()
         yield helpers.user_row(run.me(), run.extracted_at)
 
-    @dlt.resource(name="playlists", primary_key="id", write_disposition="merge", columns=settings.PLAYLIST_COLUMNS)
+    # Keyed by account too: people of a household follow the same playlists, each in their own list and order.
+    @dlt.resource(
+        name="playlists", primary_key=("user_id", "id"), write_disposition="merge", columns=settings.PLAYLIST_COLUMNS
+    )
     def playlists() -> Iterator[TDataItem]:
         start_run()
         for position, playlist in enumerate(run.playlists()):
@@ -117,8 +120,8 @@ def spotify_source(
 
     @dlt.resource(
         name="playlist_items",
-        primary_key=("playlist_id", "position"),
-        merge_key="playlist_id",
+        primary_key=("user_id", "playlist_id", "position"),
+        merge_key=("user_id", "playlist_id"),
         write_disposition={"disposition": "merge", "strategy": "delete-insert"},
         columns=settings.ENTRY_COLUMNS,
     )

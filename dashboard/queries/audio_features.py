@@ -68,7 +68,7 @@ def playlist_feature_profiles(d: Dialect) -> str:
     return f"""
     select pl.playlist_name, count(*) as tracks, {averages}, avg(f.tempo) as tempo
     from {d.table(FINAL, "playlist_tracks")} as pt
-    join {d.table(FINAL, "playlists")} as pl on pl.playlist_id = pt.playlist_id
+    join {d.table(FINAL, "playlists")} as pl on pl.playlist_id = pt.playlist_id and pl.user_id = pt.user_id
     join {d.table(FINAL, "track_audio_features")} as f on f.track_id = pt.track_id
     where pt.user_id = @user_id
     group by pl.playlist_id, pl.playlist_name

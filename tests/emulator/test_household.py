@@ -17,7 +17,7 @@ from spotify_emulator import SOURCE_SCOPES, EmulatorServer, FaultSettings
 from spotify_emulator.__main__ import build_parser, main, settings_from
 from spotify_emulator.export import write_account_export
 from spotify_emulator.ground_truth import ground_truth
-from spotify_emulator.library import generate, generate_household
+from spotify_emulator.library import follow_the_same_playlist, generate, generate_household
 
 CATALOG = ("artists", "albums", "tracks", "audio_features", "shows", "episodes")
 REDIRECT = "http://127.0.0.1:8765/callback"
@@ -59,9 +59,14 @@ def test_accounts_are_distinct_users_over_one_catalog(
     server = start_emulator(seed=4, accounts=count)
     truths = [_truth(server, i) for i in range(count)]
     assert len({t["user"]["id"] for t in truths}) == count
-    # Every playlist id belongs to one account only, and plays differ.
+    # Every playlist id belongs to one account only, but the first account's first followed playlist, which every
+    # other account follows too (households share some); and plays differ.
     playlist_ids = [_playlist_ids(t) for t in truths]
-    assert sum(len(ids) for ids in playlist_ids) == len(set().union(*playlist_ids))
+    first = truths[0]["user"]["id"]
+    shared = next(p["id"] for p in truths[0]["playlists"] if p["owner_id"] != first)
+    assert all(ids & playlist_ids[0] == {shared} for ids in playlist_ids[1:])
+    own = [ids - {shared} for ids in playlist_ids]
+    assert sum(len(ids) for ids in own) == len(set().union(*own))
     assert len({json.dumps(t["plays"]) for t in truths}) == count
     for truth in truths[1:]:
         for part in CATALOG:
@@ -83,6 +88,8 @@ def test_account_i_is_its_seed_over_the_base_catalog() -> None:
     libraries = generate_household(2, "small", accounts=3)
     for index, library in enumerate(libraries):
         alone = generate(2 + index, "small", catalog_seed=2)
+        if index:
+            follow_the_same_playlist(libraries[0], alone)
         assert ground_truth(library, "extended") == ground_truth(alone, "extended")
     assert ground_truth(generate(2, "small", catalog_seed=None), "extended") == ground_truth(
         generate(2, "small"), "extended"

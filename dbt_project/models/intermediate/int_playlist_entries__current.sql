@@ -2,7 +2,8 @@
     The entries of the current playlists at their current snapshot, each with `entry_key`: what stays the same for
     an entry while it is in the playlist, however it moves (its position does not). Spotify gives entries no id: the
     key is the playlist, the item (track, episode or local file), when it was added, and which of identical entries
-    it is, in order (a playlist may hold the same track twice, added at the same moment).
+    it is, in order (a playlist may hold the same track twice, added at the same moment). People of a household may
+    list the same playlist: each has its entries (the key of an entry is `user_id` and `entry_key`).
     Entries read at an older snapshot are left out: a playlist that became empty, or lost entries at the end,
     leaves such rows in the raw table (a delete-insert with nothing to insert deletes nothing).
 -#}
@@ -11,7 +12,7 @@ with entries as (
 ),
 
 playlists as (
-    select playlist_id, snapshot_id from {{ ref('int_playlists__current') }}
+    select user_id, playlist_id, snapshot_id from {{ ref('int_playlists__current') }}
 ),
 
 current_entries as (
@@ -20,6 +21,7 @@ current_entries as (
         coalesce(entries.track_id, entries.episode_id, entries.local_uri, 'unavailable') as item_key,
         row_number() over (
             partition by
+                entries.user_id,
                 entries.playlist_id,
                 coalesce(entries.track_id, entries.episode_id, entries.local_uri, 'unavailable'),
                 entries.added_at
@@ -27,7 +29,9 @@ current_entries as (
         ) as occurrence
     from entries
     inner join playlists
-        on playlists.playlist_id = entries.playlist_id and playlists.snapshot_id = entries.snapshot_id
+        on playlists.user_id = entries.user_id
+        and playlists.playlist_id = entries.playlist_id
+        and playlists.snapshot_id = entries.snapshot_id
 )
 
 select

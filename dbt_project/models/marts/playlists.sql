@@ -8,7 +8,7 @@ with playlists as (
 ),
 
 read_snapshots as (
-    select distinct playlist_id, snapshot_id from {{ ref('stg_spotify__playlist_items') }}
+    select distinct user_id, playlist_id, snapshot_id from {{ ref('stg_spotify__playlist_items') }}
 ),
 
 latest_tier as (
@@ -49,5 +49,7 @@ select
     playlists.extracted_at
 from playlists
 left join read_snapshots
-    on read_snapshots.playlist_id = playlists.playlist_id and read_snapshots.snapshot_id = playlists.snapshot_id
+    on read_snapshots.user_id = playlists.user_id
+    and read_snapshots.playlist_id = playlists.playlist_id
+    and read_snapshots.snapshot_id = playlists.snapshot_id
 left join latest_tier on latest_tier.user_id = playlists.user_id
