@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from spotify_pipeline import account_data, accounts, status
 from spotify_pipeline.settings import destination_name, pipelines_dir, warehouse_path
@@ -27,13 +26,6 @@ def command(action: str | None, name: str | None, delete_data: bool) -> int:
         account = removable(base, name, default_configured=configured)
         return remove_account(account, delete_data=delete_data, refresh_token_configured=configured)
     return list_accounts(accounts.logged_in(base, default_configured=configured) if base else [])
-
-
-def login_of(account: accounts.Account) -> Any:
-    """The login record in the account's cache (None: no record, e.g. a refresh token from secrets.toml)."""
-    from spotify_source.auth import LoginRecord, read_cache
-
-    return LoginRecord.from_json(read_cache(account.cache_path).get("login"))
 
 
 def last_runs() -> tuple[dict[str, datetime], str | None]:
@@ -95,7 +87,7 @@ def list_accounts(found: list[accounts.Account], now: datetime | None = None) ->
     print(f"{len(found)} account(s); their logins are kept beside {found[0].cache_path.parent}/ (owner-only):")
     rows = [("ACCOUNT", "SPOTIFY USER", "LAST RUN", "LOGIN ENDS")]
     for account in found:
-        login = login_of(account)
+        login = account.login()
         user = "unknown (no login record: a refresh token from secrets.toml)"
         ends = "unknown"
         ran = "never"
@@ -124,14 +116,12 @@ def _age(age: status.LoginAge) -> str:
 
 def remove_account(account: accounts.Account, *, delete_data: bool, refresh_token_configured: bool) -> int:
     """Forget the account's login; with `delete_data`, first its rows in every raw and final table."""
-    login = login_of(account)
+    login = account.login()
     if delete_data:
         if login is None or not login.user_id:
             raise account_data.CannotDelete(
                 f"The login of {account.name!r} does not record its Spotify user, so its rows cannot be told from "
-                "anyone else's. Log it in again with `python pipeline.py auth"
-                + ("" if account.is_default else f" --account {account.name}")
-                + "`, then remove it. Nothing was deleted."
+                f"anyone else's. Log it in again with {account.auth_command}, then remove it. Nothing was deleted."
             )
         if destination_name() == "bigquery":
             _delete_rows_bigquery(account, login.user_id)

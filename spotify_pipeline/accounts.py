@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from spotify_source.errors import UserError
 
@@ -45,6 +46,18 @@ class Account:
         """`spotify` for the default account (what every warehouse loaded before households has), else
         `spotify_<name>`: dlt stores each pipeline's state apart."""
         return "spotify" if self.is_default else f"spotify_{self.name}"
+
+    @property
+    def auth_command(self) -> str:
+        """How this account logs in (again): what every message about its login tells the person to run."""
+        return "`python pipeline.py auth" + ("" if self.is_default else f" --account {self.name}") + "`"
+
+    def login(self) -> Any:
+        """The login record in the account's cache (spotify_source.auth.LoginRecord; None without one, e.g. a
+        refresh token from secrets.toml)."""
+        from spotify_source.auth import LoginRecord, read_cache
+
+        return LoginRecord.from_json(read_cache(self.cache_path).get("login"))
 
 
 def checked_name(name: str | None) -> str:
@@ -91,6 +104,6 @@ def chosen(base_cache: Path, name: str | None, *, default_configured: bool) -> l
         known = ", ".join(each.name for each in available) or "none"
         raise AccountUnknown(
             f"No login for the account {wanted.name!r} (logged in: {known}). Log it in with "
-            f"`python pipeline.py auth --account {wanted.name}`. Nothing was done."
+            f"{wanted.auth_command}. Nothing was done."
         )
     return [wanted]

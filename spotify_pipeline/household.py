@@ -102,9 +102,7 @@ def load_each(accounts: list[Account], load_one: Callable[[Account], Any]) -> li
 
 def _with_login_hint(message: str, account: Account) -> str:
     """Errors name `auth`; a named account's login is renewed with `auth --account NAME`."""
-    if account.is_default:
-        return message
-    return message.replace("`python pipeline.py auth`", f"`python pipeline.py auth --account {account.name}`")
+    return message.replace("`python pipeline.py auth`", account.auth_command)
 
 
 def _user_of(pipeline: Any) -> str | None:

@@ -49,19 +49,15 @@ def refresh_token_configured() -> bool:
 
 def user_of_account(name: str) -> str:
     """The Spotify user of a logged-in account (`import-export --account NAME`): the export's plays are theirs."""
-    from spotify_source.auth import LoginRecord, read_cache
-
     cache = base_cache()
     if cache is None:
         raise accounts.AccountUnknown("No token_cache_path configured under [sources.spotify]: no account is known.")
     (account,) = accounts.chosen(cache, name, default_configured=refresh_token_configured())
-    login = LoginRecord.from_json(read_cache(account.cache_path).get("login"))
+    login = account.login()
     if login is None or not login.user_id:
         raise accounts.AccountUnknown(
             f"The login of the account {account.name!r} does not record its Spotify user; pass `--user-id` instead, "
-            "or log it in again with `python pipeline.py auth"
-            + ("" if account.is_default else f" --account {account.name}")
-            + "`. Nothing was imported."
+            f"or log it in again with {account.auth_command}. Nothing was imported."
         )
     return str(login.user_id)
 
@@ -128,16 +124,10 @@ def log_in(*, port: int | None, timeout: float, open_browser: bool = True, accou
 
 def _same_person(chosen: accounts.Account, user_id: str | None, config: dict[str, Any]) -> list[accounts.Account]:
     """Other accounts logged in as the same Spotify user (two names for one person load the same data twice)."""
-    from spotify_source.auth import read_cache
-
-    others = accounts.logged_in(chosen.cache_path.parent / Path(config["token_cache_path"]).name,
-                                default_configured=False)  # fmt: skip
-    found = []
-    for other in others:
-        login = read_cache(other.cache_path).get("login") or {}
-        if other != chosen and user_id and login.get("user_id") == user_id:
-            found.append(other)
-    return found
+    others = accounts.logged_in(Path(config["token_cache_path"]), default_configured=False)
+    return [
+        other for other in others if other != chosen and user_id and getattr(other.login(), "user_id", None) == user_id
+    ]
 
 
 def _open_browser(url: str) -> bool:
